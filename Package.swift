@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode comes from the tools version;
+/// upcoming features that make the code clearer are opted into here, once.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "petrel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PetrelFormat", targets: ["PetrelFormat"]),
+        .executable(name: "petrel", targets: ["petrel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // CRC32C (Castagnoli): the SSE4.2 instruction behind a runtime CPU check, with a
+        // slicing-by-8 software fallback. No unsafeFlags: the hardware path uses a target attribute.
+        .target(name: "CCRC32C"),
+        // Compression libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .target(
+            name: "PetrelFormat",
+            dependencies: ["CCRC32C", "CLZ4", "CZlib", "CZstd", "CSnappy"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "petrel",
+            dependencies: [
+                "PetrelFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/petrel",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PetrelFormatTests",
+            dependencies: ["PetrelFormat", "CCRC32C"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
