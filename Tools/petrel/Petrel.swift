@@ -5,8 +5,12 @@ struct Petrel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "petrel",
         abstract: "A persistent log-storage engine with a Kafka-compatible broker.",
+        discussion: """
+            Petrel stores Kafka RecordBatch v2 data byte for byte as Apache Kafka does. This build \
+            has the record-format tools; the storage engine and the broker come next.
+            """,
         version: PetrelVersion.current,
-        subcommands: []
+        subcommands: [DumpCommand.self, BatchCommand.self]
     )
 }
 
