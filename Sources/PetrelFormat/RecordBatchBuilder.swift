@@ -54,7 +54,6 @@ public struct RecordBatchBuilder {
         for header in headers {
             bodyBytes += Self.fieldSize(Array(header.key.utf8)) + Self.fieldSize(header.value)
         }
-        encodedRecords.reserveCapacity(encodedRecords.count + bodyBytes + 5)
         Varint.append(Int32(bodyBytes), to: &encodedRecords)
         encodedRecords.append(0)  // record attributes: unused
         Varint.append(timestampDelta, to: &encodedRecords)
