@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns the text output of `swift package benchmark` (and `lz4 -b1`) into the README's table:
+"""Turns the text output of `swift package benchmark --scale` (and `lz4 -b1`) into the README's table:
 p50 figures with units a reader can compare with the goals, beside the baselines of the same run."""
 import re
 import sys
