@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PetrelFormat", targets: ["PetrelFormat"]),
+        .library(name: "PetrelStorage", targets: ["PetrelStorage"]),
         .executable(name: "petrel", targets: ["petrel"]),
     ],
     dependencies: [
@@ -32,10 +33,16 @@ let package = Package(
             dependencies: ["CCRC32C", "CLZ4", "CZlib", "CZstd", "CSnappy"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "PetrelStorage",
+            dependencies: ["PetrelFormat"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "petrel",
             dependencies: [
                 "PetrelFormat",
+                "PetrelStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/petrel",
@@ -44,6 +51,11 @@ let package = Package(
         .testTarget(
             name: "PetrelFormatTests",
             dependencies: ["PetrelFormat", "CCRC32C"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PetrelStorageTests",
+            dependencies: ["PetrelStorage", "PetrelFormat"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The only way PetrelStorage touches the file system: every open, write, sync, truncate,
+/// rename and mapping goes through one of these calls, so tests can inject short writes, EIO,
+/// ENOSPC and failed fsyncs (see `FaultInjectingFileIO`).
+///
+/// Calls throw `StorageError.Code.systemCall` naming the call and errno, with the path; callers
+/// add the byte position and offset they know. `EINTR` is retried here.
+public protocol FileIO: Sendable {
+    func open(_ path: String, flags: Int32, mode: UInt32) throws(StorageError) -> Int32
+    func close(_ descriptor: Int32)
+    /// Writes some prefix of `buffers` at `position`; returns the bytes written (may be short).
+    func pwritev(_ descriptor: Int32, _ buffers: [UnsafeRawBufferPointer], at position: Int64, path: String) throws(StorageError) -> Int
+    func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at position: Int64, path: String) throws(StorageError) -> Int
+    func fdatasync(_ descriptor: Int32, path: String) throws(StorageError)
+    func fsync(_ descriptor: Int32, path: String) throws(StorageError)
+    func ftruncate(_ descriptor: Int32, length: Int64, path: String) throws(StorageError)
+    func fileSize(_ descriptor: Int32, path: String) throws(StorageError) -> Int64
+    func rename(_ from: String, to: String) throws(StorageError)
+    func unlink(_ path: String) throws(StorageError)
+    func mkdir(_ path: String) throws(StorageError)
+    func rmdir(_ path: String) throws(StorageError)
+    func exists(_ path: String) -> Bool
+    func listDirectory(_ path: String) throws(StorageError) -> [String]
+    func mmap(_ descriptor: Int32, length: Int, writable: Bool, path: String) throws(StorageError) -> UnsafeMutableRawPointer
+    func munmap(_ address: UnsafeMutableRawPointer, length: Int)
+    func msync(_ address: UnsafeMutableRawPointer, length: Int, path: String) throws(StorageError)
+}
+
+extension FileIO {
+    /// Writes all of `buffers` at `position`, continuing after short writes.
+    public func pwritevAll(_ descriptor: Int32, _ buffers: [UnsafeRawBufferPointer], at position: Int64, path: String) throws(StorageError) {
+        var remaining = buffers.filter { !$0.isEmpty }
+        var at = position
+        while !remaining.isEmpty {
+            var written = try pwritev(descriptor, remaining, at: at, path: path)
+            guard written > 0 else {
+                throw StorageError(.systemCall(name: "pwritev", errno: EIO), path: path, position: at)
+            }
+            at += Int64(written)
+            while written > 0 {
+                if written >= remaining[0].count {
+                    written -= remaining[0].count
+                    remaining.removeFirst()
+                } else {
+                    remaining[0] = UnsafeRawBufferPointer(rebasing: remaining[0][written...])
+                    written = 0
+                }
+            }
+        }
+    }
+
+    /// Reads exactly `buffer.count` bytes at `position`, or throws.
+    public func preadAll(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at position: Int64, path: String) throws(StorageError) {
+        var done = 0
+        while done < buffer.count {
+            let read = try pread(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: position + Int64(done), path: path)
+            guard read > 0 else {
+                throw StorageError(.corrupt(reason: "file ends before the expected \(buffer.count) bytes"), path: path, position: position + Int64(done))
+            }
+            done += read
+        }
+    }
+
+    /// Makes a directory entry change (create, rename, unlink) durable.
+    public func fsyncDirectory(_ path: String) throws(StorageError) {
+        let descriptor = try open(path, flags: O_RDONLY | O_DIRECTORY, mode: 0)
+        defer { close(descriptor) }
+        try fsync(descriptor, path: path)
+    }
+
+    /// Writes `bytes` to `path` durably and atomically: a temporary file, fsync, rename, fsync
+    /// of the directory — the pattern Kafka uses for checkpoints.
+    public func writeFileAtomically(_ path: String, bytes: [UInt8]) throws(StorageError) {
+        let temporary = path + ".tmp"
+        let descriptor = try open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        do throws(StorageError) {
+            try bytes.withBytes { (buffer) throws(StorageError) in
+                try pwritevAll(descriptor, [buffer], at: 0, path: temporary)
+            }
+            try fsync(descriptor, path: temporary)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        close(descriptor)
+        try rename(temporary, to: path)
+        try fsyncDirectory(parentDirectory(of: path))
+    }
+
+    /// The whole content of a small file (checkpoints, metadata).
+    public func readSmallFile(_ path: String, bytesMax: Int = 16 << 20) throws(StorageError) -> [UInt8] {
+        let descriptor = try open(path, flags: O_RDONLY, mode: 0)
+        defer { close(descriptor) }
+        let size = try fileSize(descriptor, path: path)
+        guard size <= bytesMax else {
+            throw StorageError(.corrupt(reason: "file of \(size) bytes is larger than the \(bytesMax) bytes expected"), path: path)
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        try bytes.withMutableBytes { (buffer) throws(StorageError) in
+            try preadAll(descriptor, into: buffer, at: 0, path: path)
+        }
+        return bytes
+    }
+}
+
+func parentDirectory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
+
+func fileName(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return path }
+    return String(path[path.index(after: slash)...])
+}

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// A file of fixed-size big-endian entries, mapped in full: the shared machinery of the offset
+/// and time indexes (Kafka's `AbstractIndex`).
+///
+/// A writable index is preallocated to its maximum size (sparse) and trimmed to its entries when
+/// sealed; an existing file is taken to hold `length / entryBytes` entries, which is why trimming
+/// matters. Entries are appended by the log's single writer beyond the published count, which is
+/// then advanced with a release store, so lock-free readers never see a half-written entry.
+final class IndexFile: @unchecked Sendable {
+    // Safe: mutation happens only from the log's single writer, or with readers excluded by the
+    // log's structure lock (truncate, seal); readers read entries below the atomic count only.
+    let path: String
+    let entryBytes: Int
+    private let io: any FileIO
+    private var descriptor: Int32
+    private var mapping: FileMapping?
+    private let publishedEntries = Atomic<Int>(0)
+
+    /// Opens or creates the index. `bytesMax` is the preallocation for a writable index.
+    init(path: String, entryBytes: Int, bytesMax: Int, writable: Bool, io: any FileIO) throws(StorageError) {
+        precondition(entryBytes > 0 && bytesMax >= entryBytes, "an index must hold at least one entry")
+        self.path = path
+        self.entryBytes = entryBytes
+        self.io = io
+        descriptor = try io.open(path, flags: writable ? O_RDWR | O_CREAT : O_RDONLY, mode: 0o644)
+        do throws(StorageError) {
+            let size = Int(try io.fileSize(descriptor, path: path))
+            let entries = size / entryBytes
+            let capacity = writable ? max(bytesMax / entryBytes, entries) * entryBytes : entries * entryBytes
+            if writable && size != capacity { try io.ftruncate(descriptor, length: Int64(capacity), path: path) }
+            if capacity > 0 {
+                mapping = try FileMapping(descriptor: descriptor, length: capacity, writable: writable, path: path, io: io)
+            }
+            publishedEntries.store(entries, ordering: .releasing)
+            if !writable {
+                io.close(descriptor)
+                descriptor = -1
+            }
+        } catch {
+            io.close(descriptor)
+            throw error
+        }
+    }
+
+    deinit { if descriptor >= 0 { io.close(descriptor) } }
+
+    var count: Int { publishedEntries.load(ordering: .acquiring) }
+    var capacity: Int { (mapping?.length ?? 0) / entryBytes }
+    var isFull: Bool { count >= capacity }
+
+    /// The bytes of entry `index`, which must be below `count`.
+    func entry(_ index: Int) -> UnsafeRawPointer {
+        precondition(index >= 0 && index < count, "index entry \(index) out of range")
+        return UnsafeRawPointer(mapping!.base + index * entryBytes)
+    }
+
+    /// Appends one entry written by `write`, then publishes it.
+    func append(_ write: (UnsafeMutableRawPointer) -> Void) {
+        let index = count
+        precondition(index < capacity && descriptor >= 0, "append to a full or sealed index")
+        write(mapping!.base + index * entryBytes)
+        publishedEntries.store(index + 1, ordering: .releasing)
+    }
+
+    /// Keeps the first `entries` entries. Callers exclude readers first.
+    func truncate(toEntries entries: Int) {
+        precondition(entries >= 0 && entries <= count, "truncation beyond the index")
+        publishedEntries.store(entries, ordering: .releasing)
+    }
+
+    /// Trims the file to its entries and closes it for writing: a sealed segment's index.
+    func seal() throws(StorageError) {
+        guard descriptor >= 0 else { return }
+        if let mapping { try io.msync(mapping.base, length: mapping.length, path: path) }
+        try io.ftruncate(descriptor, length: Int64(count * entryBytes), path: path)
+        io.close(descriptor)
+        descriptor = -1
+    }
+
+    func flush() throws(StorageError) {
+        if let mapping, descriptor >= 0 { try io.msync(mapping.base, length: mapping.length, path: path) }
+    }
+
+    /// Binary search for the last entry whose key is ≤ `target`, trying the most recent 8 KiB of
+    /// entries first (Kafka's warm section: tailing readers stay on a few resident pages).
+    func largestLowerBound(_ target: Int64, key: (UnsafeRawPointer) -> Int64) -> Int? {
+        let entries = count
+        guard entries > 0 else { return nil }
+        let warmEntries = 8192 / entryBytes
+        let firstHot = max(0, entries - 1 - warmEntries)
+        if key(entry(firstHot)) < target { return search(target, low: firstHot, high: entries - 1, key: key) }
+        if key(entry(0)) > target { return nil }
+        return search(target, low: 0, high: firstHot, key: key)
+    }
+
+    private func search(_ target: Int64, low: Int, high: Int, key: (UnsafeRawPointer) -> Int64) -> Int {
+        var low = low, high = high
+        while low < high {
+            let middle = (low + high + 1) / 2
+            let found = key(entry(middle))
+            if found == target { return middle }
+            if found < target { low = middle } else { high = middle - 1 }
+        }
+        return low
+    }
+}
+
+extension UnsafeRawPointer {
+    func bigEndianInt32(at offset: Int) -> Int32 { Int32(bigEndian: loadUnaligned(fromByteOffset: offset, as: Int32.self)) }
+    func bigEndianInt64(at offset: Int) -> Int64 { Int64(bigEndian: loadUnaligned(fromByteOffset: offset, as: Int64.self)) }
+}

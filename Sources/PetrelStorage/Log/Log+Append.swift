@@ -1,0 +1,237 @@
+internal import PetrelFormat
+
+/// What an append was given: the offsets and timestamp assigned to its batches.
+public struct AppendInfo: Sendable, Equatable {
+    public let firstOffset: Int64
+    public let lastOffset: Int64
+    public let maxTimestamp: Int64
+    public let recordsCount: Int
+}
+
+/// Who is appending, which decides the rules a batch must pass.
+public enum AppendOrigin: Sendable {
+    /// A producer: no control batches; `lastOffsetDelta + 1 == recordsCount > 0`.
+    case client
+    /// The broker itself (transaction markers and such): control batches allowed.
+    case coordinator
+}
+
+/// One append waiting for the writer.
+final class PendingAppend: @unchecked Sendable {
+    // Safe: `result` is written and read only under the log's queue condition.
+    let batches: [BatchToWrite]
+    let info: AppendInfo
+    let bytes: Int
+    var result: Result<AppendInfo, StorageError>?
+
+    init(batches: [BatchToWrite], info: AppendInfo, bytes: Int) {
+        self.batches = batches
+        self.info = info
+        self.bytes = bytes
+    }
+}
+
+extension Log {
+    /// Most batches the writer hands to one `pwritev`.
+    static let groupBatchesMax = 1024
+
+    /// Appends one or more RecordBatch v2 batches laid end to end, assigning them the next
+    /// offsets, and returns once they are acknowledged under the flush policy: written to the
+    /// page cache, or fsynced for `.beforeAcknowledge`. Concurrent appends are written together
+    /// (one `pwritev`, and at most one fsync for the whole group).
+    ///
+    /// - Throws: `StorageError` — `.invalidBatch`, `.batchTooLarge`, `.invalidAppend` for bad
+    ///   input (nothing written); `.systemCall` when the write fails (nothing kept, retry later);
+    ///   `.logOffline` after a failed fsync or close.
+    @discardableResult
+    public func append(_ records: UnsafeRawBufferPointer, origin: AppendOrigin = .client) throws(StorageError) -> AppendInfo {
+        let validated = try validate(records, origin: origin)
+        return try enqueueAndWait(validated)
+    }
+
+    @discardableResult
+    public func append(_ records: [UInt8], origin: AppendOrigin = .client) throws(StorageError) -> AppendInfo {
+        try records.withBytes { (bytes) throws(StorageError) in try append(bytes, origin: origin) }
+    }
+
+    private struct ValidatedBatch {
+        let bytes: OwnedBytes
+        let offsetCount: Int64
+        let maxTimestamp: Int64
+        let recordsCount: Int
+    }
+
+    private func validate(_ records: UnsafeRawBufferPointer, origin: AppendOrigin) throws(StorageError) -> [ValidatedBatch] {
+        var reader = RecordBatchReader(records, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
+        var batches: [ValidatedBatch] = []
+        func nextBatch() throws(StorageError) -> RecordBatch? {
+            do throws(FormatError) { return try reader.next() } catch { throw StorageError(.invalidBatch(error)) }
+        }
+        while let batch = try nextBatch() {
+                let limit = min(config.maxMessageBytes, config.segmentBytes)
+                guard batch.sizeBytes <= limit else {
+                    throw StorageError(.batchTooLarge(sizeBytes: batch.sizeBytes, limitBytes: limit))
+                }
+                if origin == .client {
+                    guard !batch.isControl else { throw StorageError(.invalidAppend(reason: "clients may not write control batches")) }
+                    guard batch.recordsCount > 0, Int64(batch.lastOffsetDelta) + 1 == Int64(batch.recordsCount) else {
+                        throw StorageError(.invalidAppend(reason: "recordsCount \(batch.recordsCount) does not match lastOffsetDelta \(batch.lastOffsetDelta)"))
+                    }
+                }
+                batches.append(ValidatedBatch(bytes: OwnedBytes(copying: batch.bytes), offsetCount: Int64(batch.lastOffsetDelta) + 1,
+                                              maxTimestamp: batch.maxTimestamp, recordsCount: Int(batch.recordsCount)))
+        }
+        guard !batches.isEmpty else { throw StorageError(.invalidAppend(reason: "no batches")) }
+        return batches
+    }
+
+    private func enqueueAndWait(_ batches: [ValidatedBatch]) throws(StorageError) -> AppendInfo {
+        let bytes = batches.reduce(0) { $0 + $1.bytes.count }
+        queueCondition.lock()
+        defer { queueCondition.unlock() }
+        while offlineError == nil && queuedBytes > 0 && queuedBytes + bytes > config.appendQueueBytesMax { queueCondition.wait() }
+        if let offlineError { throw offlineError }
+        // Offsets are assigned in queue order, under the queue lock, by patching baseOffset in
+        // place (outside the CRC's coverage).
+        let first = nextOffset
+        var toWrite: [BatchToWrite] = []
+        for batch in batches {
+            let base = nextOffset
+            batch.bytes.buffer.storeBytes(of: base.bigEndian, toByteOffset: RecordBatchLayout.baseOffsetPosition, as: Int64.self)
+            nextOffset += batch.offsetCount
+            toWrite.append(BatchToWrite(bytes: batch.bytes, firstOffset: base, lastOffset: nextOffset - 1, maxTimestamp: batch.maxTimestamp))
+        }
+        let info = AppendInfo(firstOffset: first, lastOffset: nextOffset - 1,
+                              maxTimestamp: batches.map(\.maxTimestamp).max()!, recordsCount: batches.reduce(0) { $0 + $1.recordsCount })
+        let pending = PendingAppend(batches: toWrite, info: info, bytes: bytes)
+        queue.append(pending)
+        queuedBytes += bytes
+        while true {
+            if let result = pending.result { return try result.get() }
+            if !writerActive {
+                writerActive = true
+                drainQueueLocked()
+                writerActive = false
+                queueCondition.broadcast()
+                continue
+            }
+            queueCondition.wait()
+        }
+    }
+
+    /// Writes queued appends in groups until the queue is empty. Called with the queue lock
+    /// held by the thread that became the writer; releases it around I/O.
+    private func drainQueueLocked() {
+        while !queue.isEmpty && offlineError == nil {
+            var group: [PendingAppend] = []
+            var batchCount = 0
+            while let next = queue.first, group.isEmpty || batchCount + next.batches.count <= Self.groupBatchesMax {
+                group.append(queue.removeFirst())
+                batchCount += next.batches.count
+            }
+            queueCondition.unlock()
+            let outcome = writeGroup(group)
+            queueCondition.lock()
+            queuedBytes -= group.reduce(0) { $0 + $1.bytes }
+            switch outcome {
+            case .success:
+                for pending in group { pending.result = .success(pending.info) }
+            case let .failure(error, offline):
+                // Nothing of the group or of what queued behind it (whose offsets follow it) was
+                // kept: fail them all and hand their offsets out again.
+                if offline, offlineError == nil { offlineError = error }
+                for pending in group + queue { pending.result = .failure(error) }
+                queuedBytes = 0
+                queue.removeAll()
+                nextOffset = logEndOffset
+            }
+            queueCondition.broadcast()
+        }
+    }
+
+    private enum GroupOutcome {
+        case success
+        case failure(StorageError, offline: Bool)
+    }
+
+    /// Writes a group (rolling segments as needed), fsyncs per policy, then publishes it.
+    private func writeGroup(_ group: [PendingAppend]) -> GroupOutcome {
+        let now = Log.nowMs()
+        var pendingChunk: [BatchToWrite] = []
+        var chunkBytes = 0
+        var active = structureLock.withReadLock { segments.last! }
+        let startSize = active.sizeBytes
+        do throws(StorageError) {
+            for batch in group.flatMap(\.batches) {
+                if active.shouldRoll(incomingBytes: chunkBytes + batch.bytes.count, incomingLastOffset: batch.lastOffset, nowMs: now) {
+                    if !pendingChunk.isEmpty {
+                        try active.append(pendingChunk, nowMs: now)
+                        pendingChunk.removeAll()
+                        chunkBytes = 0
+                    }
+                    // Make what the old segment holds visible before it is sealed.
+                    active.publish(upTo: active.sizeBytes)
+                    setLogEndOffset(active.nextOffset)
+                    active = try roll(at: batch.firstOffset)
+                }
+                pendingChunk.append(batch)
+                chunkBytes += batch.bytes.count
+            }
+            if !pendingChunk.isEmpty { try active.append(pendingChunk, nowMs: now) }
+        } catch {
+            if active.sizeBytes != startSize { active.publish(upTo: active.sizeBytes) }
+            return .failure(error, offline: false)
+        }
+        let records = Int64(group.reduce(0) { $0 + $1.info.recordsCount })
+        if shouldFlush(afterRecords: records, nowMs: now) {
+            do throws(StorageError) {
+                try active.flush()
+                unflushedMessages = 0
+                lastFlushMs = now
+            } catch {
+                return .failure(error, offline: true)
+            }
+        }
+        active.publish(upTo: active.sizeBytes)
+        setLogEndOffset(active.nextOffset)
+        if config.flushPolicy == .beforeAcknowledge { advanceRecoveryPoint(to: active.nextOffset) }
+        return .success
+    }
+
+    private func shouldFlush(afterRecords records: Int64, nowMs: Int64) -> Bool {
+        switch config.flushPolicy {
+        case .beforeAcknowledge:
+            return true
+        case let .interval(messages, milliseconds):
+            unflushedMessages += records
+            return unflushedMessages >= messages || nowMs - lastFlushMs >= milliseconds
+        }
+    }
+
+    /// Seals the active segment and starts a new one at `baseOffset`; the sealed one is fsynced
+    /// in the background (inline when acknowledging needs it), then the recovery point advances.
+    private func roll(at baseOffset: Int64) throws(StorageError) -> Segment {
+        try structureLock.withWriteLock { () throws(StorageError) -> Segment in
+            let sealed = segments.last!
+            try sealed.seal()
+            let next = try Segment.create(directory: directory, baseOffset: baseOffset, config: config, io: io)
+            segments.append(next)
+            try io.fsyncDirectory(directory)
+            let end = sealed.nextOffset
+            if config.flushPolicy == .beforeAcknowledge {
+                try sealed.syncSealed()
+                advanceRecoveryPoint(to: end)
+            } else {
+                backgroundSync.async { [self] in
+                    do throws(StorageError) {
+                        try sealed.syncSealed()
+                        advanceRecoveryPoint(to: end)
+                    } catch {
+                        takeOffline(error)
+                    }
+                }
+            }
+            return next
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Dispatch
+import Synchronization
+
+/// One partition's log: an ordered list of segments in a directory, appended to by many
+/// threads through one group-commit writer and read by many threads at once.
+///
+/// This is the log-level API an embedder uses: `append` returns the offsets assigned,
+/// `read(fromOffset:maxBytes:_:)` lends whole batches without copying, `offset(forTimestamp:)`,
+/// `truncate(removingFrom:)`, `deleteRecords(before:)`, `flush()`, `close()`.
+/// Open one with `Log.open(directory:config:…)`, or through a `LogManager`.
+public final class Log: @unchecked Sendable {
+    // Safe: `segments` changes only under the structure write lock and is read under its read
+    // lock; the append queue state (`queue*`, `writerActive`, `nextOffset`, `offline`) only under
+    // `queueCondition`; writer-only state (`unflushed*`) only by the thread holding
+    // `writerActive`; offsets readers need are atomics.
+    public let directory: String
+    public let config: LogConfig
+    let io: any FileIO
+    let structureLock = ReadWriteLock()
+    var segments: [Segment]
+
+    let queueCondition = Condition()
+    var queue: [PendingAppend] = []
+    var queuedBytes = 0
+    var writerActive = false
+    var nextOffset: Int64
+    var offlineError: StorageError?
+
+    var unflushedMessages: Int64 = 0
+    var lastFlushMs: Int64
+    let flushLock = Mutex<Void>(())
+    /// Rolled segments are fsynced here, in roll order, off the append path.
+    let backgroundSync = DispatchQueue(label: "petrel.log.sync")
+
+    private let logEndOffsetValue: Atomic<Int64>
+    private let logStartOffsetValue: Atomic<Int64>
+    private let recoveryPointValue: Atomic<Int64>
+
+    init(directory: String, config: LogConfig, io: any FileIO, segments: [Segment], logStartOffset: Int64, recoveryPoint: Int64) {
+        precondition(!segments.isEmpty && segments.last!.isActive, "a log needs an active segment")
+        self.directory = directory
+        self.config = config
+        self.io = io
+        self.segments = segments
+        let end = segments.last!.nextOffset
+        nextOffset = end
+        logEndOffsetValue = Atomic(end)
+        logStartOffsetValue = Atomic(logStartOffset)
+        recoveryPointValue = Atomic(min(recoveryPoint, end))
+        lastFlushMs = Log.nowMs()
+    }
+
+    /// The offset the next appended record gets; every offset below it is readable.
+    public var logEndOffset: Int64 { logEndOffsetValue.load(ordering: .acquiring) }
+    /// The first offset still readable (moved forward by `deleteRecords(before:)`).
+    public var logStartOffset: Int64 { logStartOffsetValue.load(ordering: .acquiring) }
+    /// Every offset below this is known to be fsynced.
+    public var recoveryPoint: Int64 { recoveryPointValue.load(ordering: .acquiring) }
+    /// Number of segments (for tests and stats).
+    public var segmentCount: Int { structureLock.withReadLock { segments.count } }
+    /// Base offsets of the segments, in order.
+    public var segmentBaseOffsets: [Int64] { structureLock.withReadLock { segments.map(\.baseOffset) } }
+    /// Bytes of log data in all segments.
+    public var sizeBytes: Int { structureLock.withReadLock { segments.reduce(0) { $0 + $1.publishedBytes } } }
+
+    func setLogEndOffset(_ offset: Int64) { logEndOffsetValue.store(offset, ordering: .releasing) }
+    func setLogStartOffset(_ offset: Int64) { logStartOffsetValue.store(offset, ordering: .releasing) }
+    func advanceRecoveryPoint(to offset: Int64) {
+        var current = recoveryPointValue.load(ordering: .acquiring)
+        while offset > current {
+            let (exchanged, original) = recoveryPointValue.compareExchange(expected: current, desired: offset, ordering: .acquiringAndReleasing)
+            if exchanged { return }
+            current = original
+        }
+    }
+    func lowerRecoveryPoint(to offset: Int64) { recoveryPointValue.store(min(recoveryPoint, offset), ordering: .releasing) }
+
+    static func nowMs() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+
+    /// fsyncs everything appended so far and advances the recovery point.
+    ///
+    /// - Throws: `StorageError` if fsync fails; the log is then offline (after a failed fsync
+    ///   the page cache's state is unknown, so retrying would lie).
+    public func flush() throws(StorageError) {
+        try flushLock.withLock { (_) throws(StorageError) in
+            let end = logEndOffset
+            let active = structureLock.withReadLock { segments.last! }
+            do throws(StorageError) {
+                try active.flush()
+            } catch {
+                takeOffline(error)
+                throw error
+            }
+            backgroundSync.sync {}  // rolled segments below the active one are synced too
+            advanceRecoveryPoint(to: end)
+        }
+    }
+
+    /// Marks the log offline: every waiting and future append fails with `error`.
+    func takeOffline(_ error: StorageError) {
+        queueCondition.withLock {
+            if offlineError == nil { offlineError = error }
+            for pending in queue { pending.result = .failure(error) }
+            queue.removeAll()
+            queuedBytes = 0
+            queueCondition.broadcast()
+        }
+    }
+
+    /// Flushes and closes the log. Appends afterwards fail; reads still in progress finish.
+    public func close() throws(StorageError) {
+        excludeWriters()
+        defer { readmitWriters(closing: true) }
+        if queueCondition.withLock({ offlineError }) == nil { try flush() }
+        backgroundSync.sync {}
+        try structureLock.withWriteLock { () throws(StorageError) in
+            for segment in segments { try segment.closeFiles() }
+        }
+    }
+
+    /// Waits until no writer runs and keeps new ones out, for structural changes.
+    func excludeWriters() {
+        queueCondition.withLock {
+            while writerActive { queueCondition.wait() }
+            writerActive = true
+        }
+    }
+
+    func readmitWriters(closing: Bool = false) {
+        queueCondition.withLock {
+            writerActive = false
+            if closing && offlineError == nil { offlineError = StorageError(.logOffline(reason: "closed"), path: directory) }
+            nextOffset = logEndOffset
+            queueCondition.broadcast()
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,410 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+internal import PetrelFormat
+
+/// One segment of a partition log: a `.log` file of record batches starting at `baseOffset`,
+/// with its sparse offset and time indexes.
+///
+/// The active segment is written by the log's single writer with `pwritev` and read through a
+/// mapping reserved at `segment.bytes`; readers see only bytes below `publishedBytes`. A sealed
+/// segment is opened lazily on first read (mapping and indexes), so opening a log costs the same
+/// whatever its number of segments.
+final class Segment: @unchecked Sendable {
+    // Safe: the mutable fields are written by the log's single writer (append, seal) or with
+    // readers excluded by the log's structure lock (truncate, recovery); readers use only
+    // `publishedBytes` (atomic), the mapping below it, and the lazily opened handles (Mutex).
+    let baseOffset: Int64
+    let directory: String
+    let io: any FileIO
+    let config: LogConfig
+
+    private(set) var isActive: Bool
+    private var descriptor: Int32 = -1
+    private var activeMapping: FileMapping?
+    private(set) var offsetIndex: OffsetIndex?
+    private(set) var timeIndex: TimeIndex?
+    private let sealedHandles = Mutex<(mapping: FileMapping?, offsetIndex: OffsetIndex, timeIndex: TimeIndex)?>(nil)
+
+    /// Bytes written so far (the writer's view).
+    private(set) var sizeBytes: Int
+    private let published = Atomic<Int>(0)
+    /// Offset after the last batch of this segment.
+    private(set) var nextOffset: Int64
+    private(set) var maxTimestamp: Int64 = -1
+    private(set) var offsetOfMaxTimestamp: Int64 = -1
+    private var bytesSinceLastIndexEntry = 0
+    /// When the segment got its first batch (wall clock), for `segment.ms`.
+    private(set) var firstAppendTimeMs: Int64?
+
+    var logPath: String { SegmentFiles.logPath(directory, baseOffset) }
+    var offsetIndexPath: String { SegmentFiles.offsetIndexPath(directory, baseOffset) }
+    var timeIndexPath: String { SegmentFiles.timeIndexPath(directory, baseOffset) }
+    var publishedBytes: Int { published.load(ordering: .acquiring) }
+
+    /// Creates a new, empty active segment.
+    static func create(directory: String, baseOffset: Int64, config: LogConfig, io: any FileIO) throws(StorageError) -> Segment {
+        let segment = Segment(directory: directory, baseOffset: baseOffset, sizeBytes: 0, nextOffset: baseOffset,
+                              active: true, config: config, io: io)
+        try segment.openForAppend(truncatingIndexes: true)
+        return segment
+    }
+
+    /// A segment already on disk, sealed; its files are opened on first use.
+    static func existing(directory: String, baseOffset: Int64, sizeBytes: Int, nextOffset: Int64,
+                         config: LogConfig, io: any FileIO) -> Segment {
+        Segment(directory: directory, baseOffset: baseOffset, sizeBytes: sizeBytes, nextOffset: nextOffset,
+                active: false, config: config, io: io)
+    }
+
+    private init(directory: String, baseOffset: Int64, sizeBytes: Int, nextOffset: Int64, active: Bool, config: LogConfig, io: any FileIO) {
+        self.directory = directory
+        self.baseOffset = baseOffset
+        self.sizeBytes = sizeBytes
+        self.nextOffset = nextOffset
+        self.isActive = active
+        self.config = config
+        self.io = io
+        published.store(sizeBytes, ordering: .releasing)
+    }
+
+    deinit { if descriptor >= 0 { io.close(descriptor) } }
+
+    /// Opens the files for appending: the log read-write with a mapping reserved up to
+    /// `segment.bytes`, indexes preallocated. With `truncatingIndexes`, existing index files are
+    /// emptied (they are rebuilt from the log).
+    func openForAppend(truncatingIndexes: Bool) throws(StorageError) {
+        descriptor = try io.open(logPath, flags: O_RDWR | O_CREAT, mode: 0o644)
+        if truncatingIndexes {
+            for path in [offsetIndexPath, timeIndexPath] where io.exists(path) { try io.unlink(path) }
+        }
+        let reserve = (max(config.segmentBytes, sizeBytes) + 4095) & ~4095
+        activeMapping = try FileMapping(descriptor: descriptor, length: reserve, writable: false, path: logPath, io: io)
+        offsetIndex = try OffsetIndex(path: offsetIndexPath, baseOffset: baseOffset, bytesMax: config.segmentIndexBytes, writable: true, io: io)
+        timeIndex = try TimeIndex(path: timeIndexPath, baseOffset: baseOffset, bytesMax: config.segmentIndexBytes, writable: true, io: io)
+        if let last = timeIndex?.last { (maxTimestamp, offsetOfMaxTimestamp) = last }
+        isActive = true
+    }
+
+    // MARK: Reading
+
+    /// Calls `body` with the segment's published bytes and its offset index (opening a sealed
+    /// segment's files on first use). Callers hold the log's structure read lock.
+    func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer, OffsetIndex?) throws(StorageError) -> R) throws(StorageError) -> R {
+        let limit = publishedBytes
+        if isActive, let mapping = activeMapping {
+            return try body(mapping.bytes(from: 0, count: limit), offsetIndex)
+        }
+        let handles = try openSealed()
+        guard let mapping = handles.mapping else { return try body(UnsafeRawBufferPointer(start: nil, count: 0), handles.offsetIndex) }
+        return try body(mapping.bytes(from: 0, count: min(limit, mapping.length)), handles.offsetIndex)
+    }
+
+    /// The time index (opening a sealed segment's files on first use).
+    func readableTimeIndex() throws(StorageError) -> TimeIndex {
+        if isActive, let timeIndex { return timeIndex }
+        return try openSealed().timeIndex
+    }
+
+    private func openSealed() throws(StorageError) -> (mapping: FileMapping?, offsetIndex: OffsetIndex, timeIndex: TimeIndex) {
+        try sealedHandles.withLock { (handles) throws(StorageError) in
+            if let handles { return handles }
+            let descriptor = try io.open(logPath, flags: O_RDONLY, mode: 0)
+            defer { io.close(descriptor) }
+            let mapping = sizeBytes > 0
+                ? try FileMapping(descriptor: descriptor, length: sizeBytes, writable: false, path: logPath, io: io) : nil
+            let offsetIndex = try OffsetIndex(path: offsetIndexPath, baseOffset: baseOffset, bytesMax: config.segmentIndexBytes, writable: false, io: io)
+            let timeIndex = try TimeIndex(path: timeIndexPath, baseOffset: baseOffset, bytesMax: config.segmentIndexBytes, writable: false, io: io)
+            let opened = (mapping, offsetIndex, timeIndex)
+            handles = opened
+            return opened
+        }
+    }
+
+    /// Drops a sealed segment's mapping and index handles (they reopen on next use). Readers in
+    /// progress keep their own references, so this never unmaps bytes under them.
+    func releaseSealedHandles() { sealedHandles.withLock { $0 = nil } }
+    var hasOpenSealedHandles: Bool { sealedHandles.withLock { $0 != nil } }
+
+    /// Position of the batch holding `offset` (or the first batch after it), scanning batch
+    /// headers forward from the offset index's hint. Nil when no batch at or after it exists.
+    static func findBatch(holding offset: Int64, in bytes: UnsafeRawBufferPointer, index: OffsetIndex?) -> BatchHeader? {
+        var position = index?.lookup(offset).position ?? 0
+        while let header = BatchHeader(in: bytes, at: position) {
+            if header.lastOffset >= offset { return header }
+            position = header.endPosition
+        }
+        return nil
+    }
+
+    // MARK: Writing (the log's writer only)
+
+    /// Whether appending `incomingBytes` ending at `incomingLastOffset` needs a new segment first.
+    func shouldRoll(incomingBytes: Int, incomingLastOffset: Int64, nowMs: Int64) -> Bool {
+        guard sizeBytes > 0 else { return false }
+        if sizeBytes > config.segmentBytes - incomingBytes { return true }
+        if let first = firstAppendTimeMs, nowMs - first > config.segmentMs { return true }
+        if offsetIndex?.file.isFull ?? false || timeIndex?.isFull ?? false { return true }
+        return incomingLastOffset - baseOffset > Int64(Int32.max)
+    }
+
+    /// Writes batches (already assigned their offsets) at the end of the segment and adds index
+    /// entries. Not yet visible to readers: see `publish(upTo:)`. On a failed write the file is
+    /// cut back, so a retry starts from a clean end.
+    func append(_ batches: [BatchToWrite], nowMs: Int64) throws(StorageError) {
+        precondition(isActive && descriptor >= 0, "append to a sealed segment")
+        let start = sizeBytes
+        do throws(StorageError) {
+            try io.pwritevAll(descriptor, batches.map(\.bytes.bytes), at: Int64(start), path: logPath)
+        } catch {
+            try io.ftruncate(descriptor, length: Int64(start), path: logPath)
+            throw error
+        }
+        var position = start
+        for batch in batches {
+            noteBatch(position: position, sizeBytes: batch.bytes.count, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+            position += batch.bytes.count
+        }
+        if firstAppendTimeMs == nil { firstAppendTimeMs = nowMs }
+        sizeBytes = position
+    }
+
+    /// Index bookkeeping for a batch written (or found by recovery) at `position`: an offset and
+    /// a time index entry once more than `index.interval.bytes` were written since the last
+    /// one, pairing the batch's last offset with its start position, as Kafka does.
+    private func noteBatch(position: Int, sizeBytes: Int, lastOffset: Int64, maxTimestamp batchMaxTimestamp: Int64) {
+        if bytesSinceLastIndexEntry > config.indexIntervalBytes {
+            offsetIndex!.append(offset: lastOffset, position: position)
+            timeIndex!.maybeAppend(timestamp: maxTimestamp, offset: offsetOfMaxTimestamp)
+            bytesSinceLastIndexEntry = 0
+        }
+        if batchMaxTimestamp > maxTimestamp {
+            maxTimestamp = batchMaxTimestamp
+            offsetOfMaxTimestamp = lastOffset
+        }
+        bytesSinceLastIndexEntry += sizeBytes
+        nextOffset = lastOffset + 1
+    }
+
+    /// What recovering a segment found.
+    struct RecoveryScan {
+        /// Bytes at the start of the file that hold valid batches.
+        let validBytes: Int
+        let fileBytes: Int
+        /// Why the scan stopped before the end of the file, if it did.
+        let problem: String?
+    }
+
+    /// Rebuilds the segment's state and indexes from its log file: each batch is validated
+    /// (CRC32C, structure, offsets increasing, inside this segment and below `offsetLimit`) up to
+    /// the first invalid one. The segment is left open for appending; the caller cuts the file.
+    func recover(offsetLimit: Int64?) throws(StorageError) -> RecoveryScan {
+        try openForAppend(truncatingIndexes: true)
+        let fileBytes = Int(try io.fileSize(descriptor, path: logPath))
+        if fileBytes > activeMapping!.length {
+            activeMapping = try FileMapping(descriptor: descriptor, length: fileBytes, writable: false, path: logPath, io: io)
+        }
+        sizeBytes = 0
+        nextOffset = baseOffset
+        maxTimestamp = -1
+        offsetOfMaxTimestamp = -1
+        bytesSinceLastIndexEntry = 0
+        let bytes = activeMapping!.bytes(from: 0, count: fileBytes)
+        var reader = RecordBatchReader(bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
+        var problem: String?
+        while reader.position < fileBytes {
+            let position = reader.position
+            let batch: RecordBatch
+            do throws(FormatError) {
+                guard let next = try reader.next() else { break }
+                batch = next
+            } catch {
+                problem = error.description
+                break
+            }
+            if batch.baseOffset < nextOffset || batch.lastOffset - baseOffset > Int64(Int32.max) {
+                problem = "batch at byte \(position) has offsets \(batch.baseOffset)...\(batch.lastOffset), expected ≥ \(nextOffset)"
+                break
+            }
+            if let offsetLimit, batch.lastOffset >= offsetLimit {
+                problem = "batch at byte \(position) reaches offset \(batch.lastOffset), at or past the next segment's base \(offsetLimit)"
+                break
+            }
+            noteBatch(position: position, sizeBytes: batch.sizeBytes, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+            sizeBytes = position + batch.sizeBytes
+        }
+        published.store(sizeBytes, ordering: .releasing)
+        return RecoveryScan(validBytes: sizeBytes, fileBytes: fileBytes, problem: problem)
+    }
+
+    /// Moves the bytes after `validBytes` into a quarantine file next to the segment
+    /// (`<base>.log.<position>.quarantined`, fsynced), then cuts the log there. Never drops a byte.
+    func quarantineTail(from position: Int, fileBytes: Int) throws(StorageError) -> String {
+        precondition(position <= fileBytes && descriptor >= 0, "quarantine outside the file")
+        let path = "\(logPath).\(position)\(SegmentFiles.quarantineSuffix)"
+        let output = try io.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        defer { io.close(output) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var at = position
+        while at < fileBytes {
+            let count = min(chunk.count, fileBytes - at)
+            try chunk.withMutableBytes { (buffer) throws(StorageError) in
+                let part = UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])
+                try io.preadAll(descriptor, into: part, at: Int64(at), path: logPath)
+                try io.pwritevAll(output, [UnsafeRawBufferPointer(part)], at: Int64(at - position), path: path)
+            }
+            at += count
+        }
+        try io.fsync(output, path: path)
+        try io.fsyncDirectory(directory)
+        try io.ftruncate(descriptor, length: Int64(position), path: logPath)
+        try io.fdatasync(descriptor, path: logPath)
+        return path
+    }
+
+    /// State of a segment reopened as the active one after a clean shutdown: its end is found
+    /// from the last offset index entry by scanning batch headers (no CRC: the data was trusted
+    /// at shutdown).
+    func resumeAfterCleanShutdown() throws(StorageError) {
+        try openForAppend(truncatingIndexes: false)
+        let fileBytes = Int(try io.fileSize(descriptor, path: logPath))
+        if fileBytes > activeMapping!.length {
+            activeMapping = try FileMapping(descriptor: descriptor, length: fileBytes, writable: false, path: logPath, io: io)
+        }
+        let bytes = activeMapping!.bytes(from: 0, count: fileBytes)
+        let hint = offsetIndex!.file.count > 0 ? offsetIndex!.entry(offsetIndex!.file.count - 1) : (baseOffset, 0)
+        var position = hint.1
+        nextOffset = hint.0 == baseOffset && hint.1 == 0 ? baseOffset : hint.0
+        while let header = BatchHeader(in: bytes, at: position) {
+            nextOffset = header.nextOffset
+            if header.maxTimestamp > maxTimestamp {
+                maxTimestamp = header.maxTimestamp
+                offsetOfMaxTimestamp = header.lastOffset
+            }
+            position = header.endPosition
+        }
+        guard position == fileBytes else {
+            throw StorageError(.corrupt(reason: "the active segment does not end on a batch boundary after a clean shutdown"),
+                               path: logPath, position: Int64(position))
+        }
+        sizeBytes = fileBytes
+        bytesSinceLastIndexEntry = fileBytes - hint.1
+        published.store(fileBytes, ordering: .releasing)
+    }
+
+    /// Makes written bytes up to `sizeBytes` visible to readers.
+    func publish(upTo bytes: Int) {
+        precondition(bytes <= sizeBytes, "publishing unwritten bytes")
+        published.store(bytes, ordering: .releasing)
+    }
+
+    func flush() throws(StorageError) {
+        guard descriptor >= 0 else { return }
+        try io.fdatasync(descriptor, path: logPath)
+        try offsetIndex?.file.flush()
+        try timeIndex?.file.flush()
+    }
+
+    /// Turns the active segment into a sealed one: final time-index entry, indexes trimmed to
+    /// their entries. The caller fsyncs it (off the hot path) and then calls `closeAfterSeal`.
+    func seal() throws(StorageError) {
+        guard isActive else { return }
+        if maxTimestamp >= 0 { timeIndex?.maybeAppend(timestamp: maxTimestamp, offset: offsetOfMaxTimestamp, final: true) }
+        try offsetIndex?.file.seal()
+        try timeIndex?.file.seal()
+        isActive = false
+        sealedHandles.withLock { $0 = (activeMapping, offsetIndex!, timeIndex!) }
+    }
+
+    /// fsyncs a sealed segment's log and closes its write descriptor.
+    func syncSealed() throws(StorageError) {
+        guard descriptor >= 0 else { return }
+        try io.fdatasync(descriptor, path: logPath)
+        io.close(descriptor)
+        descriptor = -1
+    }
+
+    /// Cuts the segment so it ends before `offset` (at the start of the batch holding it).
+    /// The caller excludes readers and the writer.
+    func truncate(removingFrom offset: Int64) throws(StorageError) {
+        let cut: Int = try withReadableBytes { bytes, index in
+            Segment.findBatch(holding: offset, in: bytes, index: index)?.position ?? bytes.count
+        }
+        let headers: [BatchHeader] = try withReadableBytes { bytes, _ in
+            var list: [BatchHeader] = []
+            var position = 0
+            while position < cut, let header = BatchHeader(in: bytes, at: position) {
+                list.append(header)
+                position = header.endPosition
+            }
+            return list
+        }
+        if !isActive { try openForAppend(truncatingIndexes: false) }
+        try io.ftruncate(descriptor, length: Int64(cut), path: logPath)
+        sizeBytes = cut
+        published.store(cut, ordering: .releasing)
+        let newNext = headers.last?.nextOffset ?? baseOffset
+        offsetIndex?.truncate(removingFrom: newNext)
+        timeIndex?.truncate(removingFrom: newNext)
+        nextOffset = newNext
+        maxTimestamp = -1
+        offsetOfMaxTimestamp = -1
+        for header in headers where header.maxTimestamp > maxTimestamp {
+            maxTimestamp = header.maxTimestamp
+            offsetOfMaxTimestamp = header.lastOffset
+        }
+        bytesSinceLastIndexEntry = 0
+        sealedHandles.withLock { $0 = nil }
+    }
+
+    /// Removes the segment's files. Mappings held by readers stay valid until released.
+    func deleteFiles() throws(StorageError) {
+        if descriptor >= 0 {
+            io.close(descriptor)
+            descriptor = -1
+        }
+        for path in [logPath, offsetIndexPath, timeIndexPath] where io.exists(path) { try io.unlink(path) }
+        sealedHandles.withLock { $0 = nil }
+    }
+
+    func closeFiles() throws(StorageError) {
+        if isActive {
+            try offsetIndex?.file.seal()
+            try timeIndex?.file.seal()
+        }
+        if descriptor >= 0 {
+            io.close(descriptor)
+            descriptor = -1
+        }
+    }
+}
+
+/// A batch ready to be written: its bytes with offsets assigned, and what the indexes need.
+struct BatchToWrite {
+    let bytes: OwnedBytes
+    let firstOffset: Int64
+    let lastOffset: Int64
+    let maxTimestamp: Int64
+}
+
+/// A heap copy of a batch with a stable address, so that many can be handed to one `pwritev`
+/// and patched in place (the base offset) without Array's copy-on-write.
+final class OwnedBytes: @unchecked Sendable {
+    // Safe: written only before it is shared (copy, then offset patch by the appender that owns
+    // it), read-only afterwards; freed in deinit.
+    let buffer: UnsafeMutableRawBufferPointer
+
+    init(copying source: UnsafeRawBufferPointer) {
+        buffer = .allocate(byteCount: max(source.count, 1), alignment: 16)
+        if let base = source.baseAddress { buffer.baseAddress!.copyMemory(from: base, byteCount: source.count) }
+        count = source.count
+    }
+
+    let count: Int
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: buffer.baseAddress, count: count) }
+
+    deinit { buffer.deallocate() }
+}
