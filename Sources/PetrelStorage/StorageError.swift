@@ -25,6 +25,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         /// A file or directory that should exist does not, or one that should not exists.
         case notFound
         case alreadyExists
+        /// Another process holds the data directory's lock file.
+        case directoryInUse
     }
 
     public var code: Code
@@ -58,6 +60,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case let .corrupt(reason): text = "corrupt: \(reason)"
         case .notFound: text = "not found"
         case .alreadyExists: text = "already exists"
+        case .directoryInUse: text = "the data directory is in use by another process"
         }
         if let path { text += " [file \(path)" + (position.map { " at byte \($0)" } ?? "") + "]" }
         if let offset { text += " [offset \(offset)]" }

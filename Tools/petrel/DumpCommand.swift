@@ -72,13 +72,7 @@ struct DumpCommand: ParsableCommand {
         text += " producerId: \(batch.producerId) producerEpoch: \(batch.producerEpoch) baseSequence: \(batch.baseSequence)"
         text += " partitionLeaderEpoch: \(batch.partitionLeaderEpoch) isTransactional: \(batch.isTransactional)"
         text += " isControl: \(batch.isControl)"
-        for record in records ?? [] {
-            text += "\n| offset: \(record.offset) timestamp: \(record.timestamp)"
-            text += " key: \(ByteFormatting.text(record.key)) value: \(ByteFormatting.text(record.value))"
-            if !record.headers.isEmpty {
-                text += " headers: " + record.headers.map { "\($0.key)=\(ByteFormatting.text($0.value))" }.joined(separator: ",")
-            }
-        }
+        for record in records ?? [] { text += "\n| " + RecordFormatting.text(record) }
         return text
     }
 
@@ -94,16 +88,7 @@ struct DumpCommand: ParsableCommand {
             "isTransactional": batch.isTransactional, "isControl": batch.isControl,
         ]
         if let records {
-            object["records"] = records.map { record -> [String: Any] in
-                [
-                    "offset": record.offset, "timestamp": record.timestamp,
-                    "key": record.key.map { ByteFormatting.hex($0) } ?? NSNull(),
-                    "value": record.value.map { ByteFormatting.hex($0) } ?? NSNull(),
-                    "headers": record.headers.map { header -> [String: Any] in
-                        ["key": header.key, "value": header.value.map { ByteFormatting.hex($0) } ?? NSNull()]
-                    },
-                ]
-            }
+            object["records"] = records.map(RecordFormatting.jsonObject)
         }
         return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }

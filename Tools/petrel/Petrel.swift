@@ -7,10 +7,10 @@ struct Petrel: ParsableCommand {
         abstract: "A persistent log-storage engine with a Kafka-compatible broker.",
         discussion: """
             Petrel stores Kafka RecordBatch v2 data byte for byte as Apache Kafka does. This build \
-            has the record-format tools; the storage engine and the broker come next.
+            has the storage engine's offline tools; the broker comes next.
             """,
         version: PetrelVersion.current,
-        subcommands: [DumpCommand.self, BatchCommand.self]
+        subcommands: [LogCommand.self, DumpCommand.self, BatchCommand.self]
     )
 }
 

@@ -101,4 +101,8 @@ public final class FaultInjectingFileIO: FileIO {
         try checkSync("msync", path: path)
         try underlying.msync(address, length: length, path: path)
     }
+
+    public func tryLockExclusive(_ descriptor: Int32, path: String) throws(StorageError) -> Bool {
+        try underlying.tryLockExclusive(descriptor, path: path)
+    }
 }

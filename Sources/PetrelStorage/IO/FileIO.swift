@@ -29,6 +29,8 @@ public protocol FileIO: Sendable {
     func mmap(_ descriptor: Int32, length: Int, writable: Bool, path: String) throws(StorageError) -> UnsafeMutableRawPointer
     func munmap(_ address: UnsafeMutableRawPointer, length: Int)
     func msync(_ address: UnsafeMutableRawPointer, length: Int, path: String) throws(StorageError)
+    /// Takes an exclusive advisory lock (flock) without waiting; false when another holds it.
+    func tryLockExclusive(_ descriptor: Int32, path: String) throws(StorageError) -> Bool
 }
 
 extension FileIO {

@@ -103,4 +103,14 @@ public struct SystemFileIO: FileIO {
     public func msync(_ address: UnsafeMutableRawPointer, length: Int, path: String) throws(StorageError) {
         _ = try retrying("msync", path: path) { Glibc.msync(address, length, MS_SYNC) }
     }
+
+    public func tryLockExclusive(_ descriptor: Int32, path: String) throws(StorageError) -> Bool {
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            if error == EWOULDBLOCK { return false }
+            throw StorageError(.systemCall(name: "flock", errno: error), path: path)
+        }
+        return true
+    }
 }

@@ -372,6 +372,9 @@ final class Segment: @unchecked Sendable {
 
     func closeFiles() throws(StorageError) {
         if isActive {
+            // Like Kafka at close: the final time-index entry, so a reopened segment knows its
+            // largest timestamp without a scan.
+            if maxTimestamp >= 0 { timeIndex?.maybeAppend(timestamp: maxTimestamp, offset: offsetOfMaxTimestamp, final: true) }
             try offsetIndex?.file.seal()
             try timeIndex?.file.seal()
         }

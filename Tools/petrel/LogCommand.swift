@@ -1,0 +1,210 @@
+import ArgumentParser
+import Foundation
+import PetrelFormat
+import PetrelStorage
+
+/// `petrel log`: offline access to a data directory's partition logs, for people and scripts.
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Append to and read partition logs in a data directory, without a broker.",
+        subcommands: [Append.self, Read.self]
+    )
+
+    struct Location: ParsableArguments {
+        @Option(help: "The data directory (created if missing).")
+        var dataDir: String
+
+        @Option(help: "Topic name.")
+        var topic: String
+
+        @Option(help: "Partition number.")
+        var partition: Int32 = 0
+
+        func validate() throws {
+            guard TopicPartition.isValidTopicName(topic) else {
+                throw ValidationError("invalid topic name '\(topic)': use 1–249 of [a-zA-Z0-9._-]")
+            }
+            guard partition >= 0 else { throw ValidationError("the partition cannot be negative") }
+        }
+
+        var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+    }
+
+    enum FsyncMode: String, ExpressibleByArgument, CaseIterable {
+        case beforeAck = "before-ack", interval, none
+
+        var policy: FlushPolicy {
+            switch self {
+            case .beforeAck: .beforeAcknowledge
+            case .interval: .interval(messages: .max, milliseconds: 1000)
+            case .none: .kafkaDefault
+            }
+        }
+    }
+
+    struct Append: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Append one record per line of stdin; print each offset once acknowledged.",
+            discussion: """
+                Lines are grouped into batches of whatever has arrived (up to --batch-records). An \
+                offset is printed, one per line, once its record is acknowledged under --fsync: \
+                before-ack fsyncs before printing; interval fsyncs at most every second; none leaves \
+                it to the page cache and to segment rolls (Kafka's default).
+                """
+        )
+
+        @OptionGroup var location: Location
+
+        @Option(help: "Durability before an offset is printed: before-ack, interval or none.")
+        var fsync: FsyncMode = .beforeAck
+
+        @Option(help: "Split each line at the first occurrence of this string into key and value.")
+        var keySeparator: String?
+
+        @Option(help: "Most records in one batch.")
+        var batchRecords: Int = 500
+
+        @Option(help: "Compression codec of the batches: none, gzip, snappy, lz4 or zstd.")
+        var compression: String = "none"
+
+        func validate() throws {
+            guard batchRecords > 0 else { throw ValidationError("--batch-records must be positive") }
+            guard CompressionCodec(name: compression) != nil else { throw ValidationError("unknown compression '\(compression)'") }
+            if let keySeparator, keySeparator.isEmpty { throw ValidationError("--key-separator cannot be empty") }
+        }
+
+        func run() throws {
+            var config = LogConfig()
+            config.flushPolicy = fsync.policy
+            let manager = try LogManager(dataDirectory: location.dataDir, defaultConfig: config)
+            let log = try manager.logCreatingIfMissing(for: location.topicPartition, config: config)
+            let lines = LineQueue(capacity: batchRecords * 4)
+            Thread.detachNewThread {
+                while let line = readLine(strippingNewline: true) { lines.put(line) }
+                lines.finish()
+            }
+            let codec = CompressionCodec(name: compression)!
+            while let group = lines.take(max: batchRecords) {
+                var builder = RecordBatchBuilder(compression: codec)
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                for line in group {
+                    var key: [UInt8]?
+                    var value = Array(line.utf8)
+                    if let keySeparator, let range = line.range(of: keySeparator) {
+                        key = Array(line[..<range.lowerBound].utf8)
+                        value = Array(line[range.upperBound...].utf8)
+                    }
+                    builder.append(key: key, value: value, timestamp: now)
+                }
+                let info = try log.append(try builder.build())
+                var output = ""
+                for offset in info.firstOffset...info.lastOffset { output += "\(offset)\n" }
+                FileHandle.standardOutput.write(Data(output.utf8))
+            }
+            try manager.close()
+        }
+    }
+
+    struct Read: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print records with offset, timestamp, key, value and headers.",
+            discussion: "With --json: one object per line; key, value and header values are hex strings (null stays null)."
+        )
+
+        @OptionGroup var location: Location
+
+        @Option(help: "First offset to print (default: the log start offset).")
+        var fromOffset: Int64?
+
+        @Option(help: "Most records to print.")
+        var maxRecords: Int = .max
+
+        @Flag(help: "Print JSON lines.")
+        var json = false
+
+        func run() throws {
+            let manager = try LogManager(dataDirectory: location.dataDir)
+            defer { try? manager.close() }
+            guard let log = manager.log(for: location.topicPartition) else {
+                throw ValidationError("no partition \(location.topicPartition) in \(location.dataDir)")
+            }
+            var next = fromOffset ?? log.logStartOffset
+            var remaining = maxRecords
+            while remaining > 0 && next < log.logEndOffset {
+                let records = try log.readRecords(fromOffset: next, maxRecords: min(remaining, 10_000))
+                guard let last = records.last else { break }
+                var output = ""
+                for record in records { output += (json ? RecordFormatting.json(record) : RecordFormatting.text(record)) + "\n" }
+                FileHandle.standardOutput.write(Data(output.utf8))
+                remaining -= records.count
+                next = last.offset + 1
+            }
+        }
+    }
+}
+
+/// A bounded queue of input lines between the stdin reader thread and the appender.
+final class LineQueue: @unchecked Sendable {
+    // Safe: every field is touched only with `condition` locked.
+    private let condition = NSCondition()
+    private var lines: [String] = []
+    private var finished = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func put(_ line: String) {
+        condition.lock()
+        while lines.count >= capacity { condition.wait() }
+        lines.append(line)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Whatever lines have arrived (at least one, at most `max`), or nil at the end of input.
+    func take(max: Int) -> [String]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while lines.isEmpty && !finished { condition.wait() }
+        guard !lines.isEmpty else { return nil }
+        let taken = Array(lines.prefix(max))
+        lines.removeFirst(taken.count)
+        condition.broadcast()
+        return taken
+    }
+}
+
+/// Record output shared by `petrel log read` and `petrel dump --records`.
+enum RecordFormatting {
+    static func text(_ record: DecodedRecord) -> String {
+        var text = "offset: \(record.offset) timestamp: \(record.timestamp)"
+        text += " key: \(ByteFormatting.text(record.key)) value: \(ByteFormatting.text(record.value))"
+        if !record.headers.isEmpty {
+            text += " headers: " + record.headers.map { "\($0.key)=\(ByteFormatting.text($0.value))" }.joined(separator: ",")
+        }
+        return text
+    }
+
+    static func jsonObject(_ record: DecodedRecord) -> [String: Any] {
+        [
+            "offset": record.offset, "timestamp": record.timestamp,
+            "key": record.key.map { ByteFormatting.hex($0) } ?? NSNull(),
+            "value": record.value.map { ByteFormatting.hex($0) } ?? NSNull(),
+            "headers": record.headers.map { header -> [String: Any] in
+                ["key": header.key, "value": header.value.map { ByteFormatting.hex($0) } ?? NSNull()]
+            },
+        ]
+    }
+
+    static func json(_ record: DecodedRecord) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: jsonObject(record), options: [.sortedKeys]), as: UTF8.self)
+    }
+}
