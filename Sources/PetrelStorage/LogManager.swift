@@ -22,7 +22,8 @@ public final class LogManager: Sendable {
     /// What opening each partition's log found (recovery, quarantine).
     public let recoveryReports: [TopicPartition: RecoveryReport]
     public let hadCleanShutdown: Bool
-    private let lockDescriptor: Int32
+    /// The lock file's descriptor while held; -1 once released.
+    private let lockDescriptor: Mutex<Int32>
 
     /// Opens every partition directory in `dataDirectory` (created if missing).
     public init(dataDirectory: String, defaultConfig: LogConfig = LogConfig(), io: any FileIO = SystemFileIO()) throws(StorageError) {
@@ -31,11 +32,12 @@ public final class LogManager: Sendable {
         self.io = io
         if !io.exists(dataDirectory) { try io.mkdir(dataDirectory) }
         let lockPath = "\(dataDirectory)/\(Self.lockFileName)"
-        lockDescriptor = try io.open(lockPath, flags: O_RDWR | O_CREAT, mode: 0o644)
-        guard try io.tryLockExclusive(lockDescriptor, path: lockPath) else {
-            io.close(lockDescriptor)
+        let descriptor = try io.open(lockPath, flags: O_RDWR | O_CREAT, mode: 0o644)
+        guard try io.tryLockExclusive(descriptor, path: lockPath) else {
+            io.close(descriptor)
             throw StorageError(.directoryInUse, path: lockPath)
         }
+        lockDescriptor = Mutex(descriptor)
         let marker = "\(dataDirectory)/\(Self.cleanShutdownMarkerName)"
         hadCleanShutdown = io.exists(marker)
         if hadCleanShutdown {
@@ -127,6 +129,15 @@ public final class LogManager: Sendable {
         try checkpoint()
         if let firstError { throw firstError }
         try io.writeFileAtomically("\(dataDirectory)/\(Self.cleanShutdownMarkerName)", bytes: Array("{\"version\":0}".utf8))
-        io.close(lockDescriptor)
+        releaseLock()
     }
+
+    private func releaseLock() {
+        lockDescriptor.withLock { descriptor in
+            if descriptor >= 0 { io.close(descriptor) }
+            descriptor = -1
+        }
+    }
+
+    deinit { releaseLock() }
 }
