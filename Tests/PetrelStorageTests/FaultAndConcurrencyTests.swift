@@ -1,0 +1,161 @@
+import Foundation
+import PetrelFormat
+@testable import PetrelStorage
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct FaultTests {
+    @Test(arguments: [ENOSPC, EIO])
+    func failedWritesAreTypedAndAppendsResumeCleanly(errno: Int32) throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 1 << 20), io: io)
+        for tag in 0..<5 { try log.append(makeBatch(count: 2, tag: tag)) }
+        io.inject(.failWrites(errno: errno))
+        for tag in 5..<8 {
+            let error = #expect(throws: StorageError.self) { try log.append(makeBatch(count: 2, tag: tag)) }
+            #expect(error?.errno == errno)
+        }
+        #expect(log.logEndOffset == 10)
+        io.clearFaults()
+        let info = try log.append(makeBatch(count: 2, tag: 100))
+        #expect(info.firstOffset == 10, "offsets of failed appends are handed out again")
+        try log.close()
+        let (reopened, report) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 1 << 20))
+        #expect(report.quarantined.isEmpty, "nothing corrupt was left on disk")
+        #expect(try reopened.allValues().map(\.0) == (0..<12).map(Int64.init))
+    }
+
+    @Test func shortWritesAreCompleted() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        io.inject(.shortWrites(bytesMax: 7))
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 1 << 20), io: io)
+        for tag in 0..<10 { try log.append(makeBatch(count: 3, tag: tag)) }
+        try log.close()
+        let (reopened, report) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 1 << 20))
+        #expect(report.quarantined.isEmpty)
+        #expect(try reopened.allValues().map(\.0) == (0..<30).map(Int64.init))
+    }
+
+    @Test func aFailedFsyncTakesTheLogOffline() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        let config = smallConfig(segmentBytes: 1 << 20, flushPolicy: .beforeAcknowledge)
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: config, io: io)
+        try log.append(makeBatch(count: 2))
+        io.inject(.failSyncs(errno: EIO))
+        let error = #expect(throws: StorageError.self) { try log.append(makeBatch(count: 2)) }
+        #expect(error?.errno == EIO)
+        io.clearFaults()
+        // Never retried: the page cache's state is unknown after a failed fsync.
+        let after = #expect(throws: StorageError.self) { try log.append(makeBatch(count: 2)) }
+        #expect(after?.errno == EIO)
+        #expect(log.logEndOffset == 2, "the unsynced append was never acknowledged nor published")
+    }
+
+    @Test func groupCommitCoversManyAppendersWithFewFsyncs() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        let config = smallConfig(segmentBytes: 1 << 22, flushPolicy: .beforeAcknowledge)
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: config, io: io)
+        let appenders = 32, appendsEach = 20
+        let offsets = Mutex<[Int64]>([])
+        DispatchQueue.concurrentPerform(iterations: appenders) { appender in
+            for index in 0..<appendsEach {
+                let info = try! log.append(makeBatch(count: 1, tag: appender * 1000 + index))
+                offsets.withLock { $0.append(info.firstOffset) }
+            }
+        }
+        #expect(offsets.withLock { $0.sorted() } == (0..<Int64(appenders * appendsEach)).map { $0 })
+        let fsyncs = io.callCount("fdatasync")
+        #expect(fsyncs <= appenders * appendsEach, "one fdatasync per group at most")
+        #expect(log.recoveryPoint == log.logEndOffset)
+    }
+}
+
+@Suite struct TruncationTests {
+    @Test func suffixTruncationCutsAtTheBatchHoldingTheOffset() throws {
+        let directory = TemporaryDirectory()
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 1024))
+        for tag in 0..<40 { try log.append(makeBatch(count: 3, tag: tag)) }
+        let segmentsBefore = log.segmentCount
+        try log.truncate(removingFrom: 31)  // inside the batch 30...32
+        #expect(log.logEndOffset == 30)
+        #expect(log.segmentCount < segmentsBefore)
+        #expect(try log.allValues().map(\.0) == (0..<30).map(Int64.init))
+        let info = try log.append(makeBatch(count: 2, tag: 500))
+        #expect(info.firstOffset == 30)
+        try log.close()
+        let (reopened, report) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 1024))
+        #expect(report.quarantined.isEmpty)
+        #expect(try reopened.allValues().map(\.0) == (0..<32).map(Int64.init))
+    }
+
+    @Test func prefixDeletionMovesTheStartAndDeletesWholeSegments() throws {
+        let directory = TemporaryDirectory()
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 1024))
+        for tag in 0..<40 { try log.append(makeBatch(count: 3, tag: tag)) }
+        let bases = log.segmentBaseOffsets
+        try log.deleteRecords(before: bases[2] + 1)
+        #expect(log.logStartOffset == bases[2] + 1)
+        #expect(log.segmentBaseOffsets.first == bases[2])
+        #expect(!FileManager.default.fileExists(atPath: SegmentFiles.logPath(log.directory, bases[0])))
+        #expect(throws: StorageError.self) { try log.read(fromOffset: bases[2], maxBytes: 100) { _ in } }
+        #expect(try log.allValues().first?.0 == bases[2] + 1)
+        #expect(throws: StorageError.self) { try log.deleteRecords(before: log.logEndOffset + 1) }
+    }
+}
+
+@Suite struct ConcurrentReaderTests {
+    /// Readers run while a writer appends, rolls and deletes old segments: every read returns
+    /// whole valid batches (CRC checked) with contiguous offsets, never a torn one.
+    @Test func readersDuringAppendsRollsAndDeletion() throws {
+        let directory = TemporaryDirectory()
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 2048, indexIntervalBytes: 128))
+        let done = Atomic<Bool>(false)
+        let failures = Mutex<[String]>([])
+        let readsDone = Atomic<Int>(0)
+        let group = DispatchGroup()
+        for reader in 0..<3 {
+            DispatchQueue.global().async(group: group) {
+                var generator = SeededRNG(seed: UInt64(reader))
+                while !done.load(ordering: .relaxed) {
+                    let start = log.logStartOffset, end = log.logEndOffset
+                    guard end > start else { continue }
+                    let offset = Int64.random(in: start..<end, using: &generator)
+                    do {
+                        try log.read(fromOffset: offset, maxBytes: 600) { slice in
+                            var batches = RecordBatchReader(slice.bytes)
+                            var expectedNext: Int64?
+                            while let batch = try batches.next() {
+                                if let expectedNext, batch.baseOffset != expectedNext { throw StorageError(.corrupt(reason: "gap")) }
+                                _ = try batch.decodeRecords()
+                                expectedNext = batch.nextOffset
+                            }
+                        }
+                        readsDone.add(1, ordering: .relaxed)
+                    } catch let error as StorageError {
+                        if case .offsetOutOfRange = error.code { continue }  // the start moved under us
+                        failures.withLock { $0.append("\(error)") }
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        for tag in 0..<600 {
+            try log.append(makeBatch(count: 2, valueBytes: 40, tag: tag))
+            if tag % 50 == 49 { try log.deleteRecords(before: log.logEndOffset - 200) }
+        }
+        done.store(true, ordering: .relaxed)
+        group.wait()
+        #expect(failures.withLock { $0 } == [])
+        #expect(readsDone.load(ordering: .relaxed) > 0)
+        #expect(log.segmentCount < 40, "old segments were deleted")
+    }
+}
