@@ -18,6 +18,8 @@ public final class LogManager: Sendable {
     public let dataDirectory: String
     public let defaultConfig: LogConfig
     let io: any FileIO
+    /// Bounds the sealed segments holding mappings, across all logs.
+    public let handleCache: SegmentHandleCache
     private let logs = Mutex<[TopicPartition: Log]>([:])
     /// What opening each partition's log found (recovery, quarantine).
     public let recoveryReports: [TopicPartition: RecoveryReport]
@@ -26,8 +28,10 @@ public final class LogManager: Sendable {
     private let lockDescriptor: Mutex<Int32>
 
     /// Opens every partition directory in `dataDirectory` (created if missing).
-    public init(dataDirectory: String, defaultConfig: LogConfig = LogConfig(), io: any FileIO = SystemFileIO()) throws(StorageError) {
+    public init(dataDirectory: String, defaultConfig: LogConfig = LogConfig(), io: any FileIO = SystemFileIO(),
+                openSegmentsMax: Int = 1024) throws(StorageError) {
         self.dataDirectory = dataDirectory
+        self.handleCache = SegmentHandleCache(capacity: openSegmentsMax)
         self.defaultConfig = defaultConfig
         self.io = io
         if !io.exists(dataDirectory) { try io.mkdir(dataDirectory) }
@@ -55,7 +59,7 @@ public final class LogManager: Sendable {
             let (log, report) = try Log.open(
                 directory: "\(dataDirectory)/\(name)", config: defaultConfig, io: io,
                 recoveryPoint: recoveryPoints[partition] ?? 0, logStartOffset: logStartOffsets[partition] ?? 0,
-                hadCleanShutdown: hadCleanShutdown)
+                hadCleanShutdown: hadCleanShutdown, handleCache: handleCache)
             opened[partition] = log
             reports[partition] = report
         }
@@ -78,7 +82,8 @@ public final class LogManager: Sendable {
             try io.mkdir(path)
             var generator = SystemRandomNumberGenerator()
             try PartitionMetadataFile(directory: path, io: io).write(topicId: topicId ?? (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
-            let (log, _) = try Log.open(directory: path, config: config ?? defaultConfig, io: io, hadCleanShutdown: true)
+            let (log, _) = try Log.open(directory: path, config: config ?? defaultConfig, io: io, hadCleanShutdown: true,
+                                        handleCache: handleCache)
             try io.fsyncDirectory(dataDirectory)
             logs[partition] = log
             return log

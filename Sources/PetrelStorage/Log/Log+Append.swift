@@ -214,7 +214,7 @@ extension Log {
         try structureLock.withWriteLock { () throws(StorageError) -> Segment in
             let sealed = segments.last!
             try sealed.seal()
-            let next = try Segment.create(directory: directory, baseOffset: baseOffset, config: config, io: io)
+            let next = try Segment.create(directory: directory, baseOffset: baseOffset, config: config, io: io, handleCache: handleCache)
             segments.append(next)
             try io.fsyncDirectory(directory)
             let end = sealed.nextOffset

@@ -29,7 +29,8 @@ extension Log {
     /// indexes are rebuilt. The log always wins over an index.
     public static func open(
         directory: String, config: LogConfig = LogConfig(), io: any FileIO = SystemFileIO(),
-        recoveryPoint: Int64 = 0, logStartOffset: Int64 = 0, hadCleanShutdown: Bool = false
+        recoveryPoint: Int64 = 0, logStartOffset: Int64 = 0, hadCleanShutdown: Bool = false,
+        handleCache: SegmentHandleCache? = nil
     ) throws(StorageError) -> (log: Log, report: RecoveryReport) {
         let config = config.validated()
         var report = RecoveryReport()
@@ -67,7 +68,7 @@ extension Log {
             let size = Int(try io.fileSize(descriptor, path: path))
             io.close(descriptor)
             segments.append(.existing(directory: directory, baseOffset: base, sizeBytes: size, nextOffset: nextBase ?? base,
-                                      config: config, io: io))
+                                      config: config, io: io, handleCache: handleCache))
         }
 
         // Which segments to scan: after an unclean shutdown, all from the one holding the
@@ -121,12 +122,12 @@ extension Log {
             }
         }
         if segments.isEmpty {
-            segments.append(try Segment.create(directory: directory, baseOffset: logStartOffset, config: config, io: io))
+            segments.append(try Segment.create(directory: directory, baseOffset: logStartOffset, config: config, io: io, handleCache: handleCache))
             try io.fsyncDirectory(directory)
         }
         let end = segments.last!.nextOffset
         let start = min(max(logStartOffset, segments.first!.baseOffset), end)
-        let log = Log(directory: directory, config: config, io: io, segments: segments, logStartOffset: start,
+        let log = Log(directory: directory, config: config, io: io, handleCache: handleCache, segments: segments, logStartOffset: start,
                       recoveryPoint: hadCleanShutdown ? end : min(recoveryPoint, end))
         return (log, report)
     }

@@ -16,6 +16,7 @@ public final class Log: @unchecked Sendable {
     public let directory: String
     public let config: LogConfig
     let io: any FileIO
+    let handleCache: SegmentHandleCache?
     let structureLock = ReadWriteLock()
     var segments: [Segment]
 
@@ -36,7 +37,9 @@ public final class Log: @unchecked Sendable {
     private let logStartOffsetValue: Atomic<Int64>
     private let recoveryPointValue: Atomic<Int64>
 
-    init(directory: String, config: LogConfig, io: any FileIO, segments: [Segment], logStartOffset: Int64, recoveryPoint: Int64) {
+    init(directory: String, config: LogConfig, io: any FileIO, handleCache: SegmentHandleCache?, segments: [Segment],
+         logStartOffset: Int64, recoveryPoint: Int64) {
+        self.handleCache = handleCache
         precondition(!segments.isEmpty && segments.last!.isActive, "a log needs an active segment")
         self.directory = directory
         self.config = config

@@ -21,6 +21,7 @@ final class Segment: @unchecked Sendable {
     let directory: String
     let io: any FileIO
     let config: LogConfig
+    let handleCache: SegmentHandleCache?
 
     private(set) var isActive: Bool
     private var descriptor: Int32 = -1
@@ -46,21 +47,24 @@ final class Segment: @unchecked Sendable {
     var publishedBytes: Int { published.load(ordering: .acquiring) }
 
     /// Creates a new, empty active segment.
-    static func create(directory: String, baseOffset: Int64, config: LogConfig, io: any FileIO) throws(StorageError) -> Segment {
+    static func create(directory: String, baseOffset: Int64, config: LogConfig, io: any FileIO,
+                       handleCache: SegmentHandleCache?) throws(StorageError) -> Segment {
         let segment = Segment(directory: directory, baseOffset: baseOffset, sizeBytes: 0, nextOffset: baseOffset,
-                              active: true, config: config, io: io)
+                              active: true, config: config, io: io, handleCache: handleCache)
         try segment.openForAppend(truncatingIndexes: true)
         return segment
     }
 
     /// A segment already on disk, sealed; its files are opened on first use.
     static func existing(directory: String, baseOffset: Int64, sizeBytes: Int, nextOffset: Int64,
-                         config: LogConfig, io: any FileIO) -> Segment {
+                         config: LogConfig, io: any FileIO, handleCache: SegmentHandleCache?) -> Segment {
         Segment(directory: directory, baseOffset: baseOffset, sizeBytes: sizeBytes, nextOffset: nextOffset,
-                active: false, config: config, io: io)
+                active: false, config: config, io: io, handleCache: handleCache)
     }
 
-    private init(directory: String, baseOffset: Int64, sizeBytes: Int, nextOffset: Int64, active: Bool, config: LogConfig, io: any FileIO) {
+    private init(directory: String, baseOffset: Int64, sizeBytes: Int, nextOffset: Int64, active: Bool, config: LogConfig,
+                 io: any FileIO, handleCache: SegmentHandleCache?) {
+        self.handleCache = handleCache
         self.directory = directory
         self.baseOffset = baseOffset
         self.sizeBytes = sizeBytes
@@ -99,6 +103,7 @@ final class Segment: @unchecked Sendable {
             return try body(mapping.bytes(from: 0, count: limit), offsetIndex)
         }
         let handles = try openSealed()
+        handleCache?.touch(self)
         guard let mapping = handles.mapping else { return try body(UnsafeRawBufferPointer(start: nil, count: 0), handles.offsetIndex) }
         return try body(mapping.bytes(from: 0, count: min(limit, mapping.length)), handles.offsetIndex)
     }
@@ -106,7 +111,9 @@ final class Segment: @unchecked Sendable {
     /// The time index (opening a sealed segment's files on first use).
     func readableTimeIndex() throws(StorageError) -> TimeIndex {
         if isActive, let timeIndex { return timeIndex }
-        return try openSealed().timeIndex
+        let handles = try openSealed()
+        handleCache?.touch(self)
+        return handles.timeIndex
     }
 
     private func openSealed() throws(StorageError) -> (mapping: FileMapping?, offsetIndex: OffsetIndex, timeIndex: TimeIndex) {
@@ -317,6 +324,10 @@ final class Segment: @unchecked Sendable {
         try timeIndex?.file.seal()
         isActive = false
         sealedHandles.withLock { $0 = (activeMapping, offsetIndex!, timeIndex!) }
+        activeMapping = nil
+        offsetIndex = nil
+        timeIndex = nil
+        handleCache?.touch(self)
     }
 
     /// fsyncs a sealed segment's log and closes its write descriptor.
@@ -368,6 +379,7 @@ final class Segment: @unchecked Sendable {
         }
         for path in [logPath, offsetIndexPath, timeIndexPath] where io.exists(path) { try io.unlink(path) }
         sealedHandles.withLock { $0 = nil }
+        handleCache?.forget(self)
     }
 
     func closeFiles() throws(StorageError) {
