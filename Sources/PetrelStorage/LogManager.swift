@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import Foundation
 
 /// The partition logs of one data directory (Kafka's `log.dirs` entry): opens them all at
 /// start-up — fast after a clean shutdown, recovering after a crash — creates and deletes them,
@@ -24,6 +25,7 @@ public final class LogManager: Sendable {
     /// What opening each partition's log found (recovery, quarantine).
     public let recoveryReports: [TopicPartition: RecoveryReport]
     public let hadCleanShutdown: Bool
+    private let stopping = Atomic<Bool>(false)
     /// The lock file's descriptor while held; -1 once released.
     private let lockDescriptor: Mutex<Int32>
 
@@ -115,6 +117,25 @@ public final class LogManager: Sendable {
         try io.rmdir(doomed)
     }
 
+    /// Starts a background thread that, every `periodMs`, fsyncs logs whose `flush.ms` is due and
+    /// writes the checkpoints every `checkpointIntervalMs` (Kafka's
+    /// `log.flush.offset.checkpoint.interval.ms`, 60 s). It stops at `close()`.
+    public func startBackgroundTasks(periodMs: Int = 100, checkpointIntervalMs: Int64 = 60_000) {
+        let thread = Thread { [weak self] in
+            var lastCheckpointMs = Log.nowMs()
+            while let manager = self, !manager.stopping.load(ordering: .relaxed) {
+                for log in manager.logs.withLock({ Array($0.values) }) { try? log.flushIfDue() }
+                if Log.nowMs() - lastCheckpointMs >= checkpointIntervalMs {
+                    try? manager.checkpoint()
+                    lastCheckpointMs = Log.nowMs()
+                }
+                usleep(UInt32(periodMs * 1000))
+            }
+        }
+        thread.name = "petrel.log-manager"
+        thread.start()
+    }
+
     /// Writes the recovery-point and log-start-offset checkpoints.
     public func checkpoint() throws(StorageError) {
         let current = logs.withLock { $0 }
@@ -126,6 +147,7 @@ public final class LogManager: Sendable {
 
     /// Flushes and closes every log, writes the checkpoints, then the clean-shutdown marker.
     public func close() throws(StorageError) {
+        stopping.store(true, ordering: .relaxed)
         let current = logs.withLock { $0 }
         var firstError: StorageError?
         for log in current.values {

@@ -79,6 +79,7 @@ struct LogCommand: ParsableCommand {
             config.flushPolicy = fsync.policy
             let manager = try LogManager(dataDirectory: location.dataDir, defaultConfig: config)
             let log = try manager.logCreatingIfMissing(for: location.topicPartition, config: config)
+            manager.startBackgroundTasks()
             let lines = LineQueue(capacity: batchRecords * 4)
             Thread.detachNewThread {
                 while let line = readLine(strippingNewline: true) { lines.put(line) }

@@ -18,14 +18,17 @@ public enum AppendOrigin: Sendable {
 
 /// One append waiting for the writer.
 final class PendingAppend: @unchecked Sendable {
-    // Safe: `result` is written and read only under the log's queue condition.
+    // Safe: `result` is written and read only under the log's queue condition; the batches'
+    // memory belongs to the appender, which waits (inside `append`) until `result` is set.
     let batches: [BatchToWrite]
+    let baseOffsetFields: OwnedBytes
     let info: AppendInfo
     let bytes: Int
     var result: Result<AppendInfo, StorageError>?
 
-    init(batches: [BatchToWrite], info: AppendInfo, bytes: Int) {
+    init(batches: [BatchToWrite], baseOffsetFields: OwnedBytes, info: AppendInfo, bytes: Int) {
         self.batches = batches
+        self.baseOffsetFields = baseOffsetFields
         self.info = info
         self.bytes = bytes
     }
@@ -38,7 +41,8 @@ extension Log {
     /// Appends one or more RecordBatch v2 batches laid end to end, assigning them the next
     /// offsets, and returns once they are acknowledged under the flush policy: written to the
     /// page cache, or fsynced for `.beforeAcknowledge`. Concurrent appends are written together
-    /// (one `pwritev`, and at most one fsync for the whole group).
+    /// (one `pwritev`, and at most one fsync for the whole group). The bytes are written from
+    /// `records` itself, without a copy; the log's offsets go in through a separate 8-byte vector.
     ///
     /// - Throws: `StorageError` — `.invalidBatch`, `.batchTooLarge`, `.invalidAppend` for bad
     ///   input (nothing written); `.systemCall` when the write fails (nothing kept, retry later);
@@ -55,7 +59,7 @@ extension Log {
     }
 
     private struct ValidatedBatch {
-        let bytes: OwnedBytes
+        let bytes: UnsafeRawBufferPointer
         let offsetCount: Int64
         let maxTimestamp: Int64
         let recordsCount: Int
@@ -78,7 +82,7 @@ extension Log {
                         throw StorageError(.invalidAppend(reason: "recordsCount \(batch.recordsCount) does not match lastOffsetDelta \(batch.lastOffsetDelta)"))
                     }
                 }
-                batches.append(ValidatedBatch(bytes: OwnedBytes(copying: batch.bytes), offsetCount: Int64(batch.lastOffsetDelta) + 1,
+                batches.append(ValidatedBatch(bytes: batch.bytes, offsetCount: Int64(batch.lastOffsetDelta) + 1,
                                               maxTimestamp: batch.maxTimestamp, recordsCount: Int(batch.recordsCount)))
         }
         guard !batches.isEmpty else { throw StorageError(.invalidAppend(reason: "no batches")) }
@@ -94,16 +98,20 @@ extension Log {
         // Offsets are assigned in queue order, under the queue lock, by patching baseOffset in
         // place (outside the CRC's coverage).
         let first = nextOffset
+        let fields = OwnedBytes(byteCount: 8 * batches.count)
         var toWrite: [BatchToWrite] = []
-        for batch in batches {
+        for (index, batch) in batches.enumerated() {
             let base = nextOffset
-            batch.bytes.buffer.storeBytes(of: base.bigEndian, toByteOffset: RecordBatchLayout.baseOffsetPosition, as: Int64.self)
+            fields.buffer.storeBytes(of: base.bigEndian, toByteOffset: 8 * index, as: Int64.self)
             nextOffset += batch.offsetCount
-            toWrite.append(BatchToWrite(bytes: batch.bytes, firstOffset: base, lastOffset: nextOffset - 1, maxTimestamp: batch.maxTimestamp))
+            toWrite.append(BatchToWrite(
+                baseOffsetField: UnsafeRawBufferPointer(rebasing: fields.buffer[(8 * index)..<(8 * index + 8)]),
+                rest: UnsafeRawBufferPointer(rebasing: batch.bytes[RecordBatchLayout.lengthPosition...]),
+                firstOffset: base, lastOffset: nextOffset - 1, maxTimestamp: batch.maxTimestamp))
         }
         let info = AppendInfo(firstOffset: first, lastOffset: nextOffset - 1,
                               maxTimestamp: batches.map(\.maxTimestamp).max()!, recordsCount: batches.reduce(0) { $0 + $1.recordsCount })
-        let pending = PendingAppend(batches: toWrite, info: info, bytes: bytes)
+        let pending = PendingAppend(batches: toWrite, baseOffsetFields: fields, info: info, bytes: bytes)
         queue.append(pending)
         queuedBytes += bytes
         while true {
@@ -163,7 +171,7 @@ extension Log {
         let startSize = active.sizeBytes
         do throws(StorageError) {
             for batch in group.flatMap(\.batches) {
-                if active.shouldRoll(incomingBytes: chunkBytes + batch.bytes.count, incomingLastOffset: batch.lastOffset, nowMs: now) {
+                if active.shouldRoll(incomingBytes: chunkBytes + batch.sizeBytes, incomingLastOffset: batch.lastOffset, nowMs: now) {
                     if !pendingChunk.isEmpty {
                         try active.append(pendingChunk, nowMs: now)
                         pendingChunk.removeAll()
@@ -175,7 +183,7 @@ extension Log {
                     active = try roll(at: batch.firstOffset)
                 }
                 pendingChunk.append(batch)
-                chunkBytes += batch.bytes.count
+                chunkBytes += batch.sizeBytes
             }
             if !pendingChunk.isEmpty { try active.append(pendingChunk, nowMs: now) }
         } catch {
@@ -187,7 +195,7 @@ extension Log {
             do throws(StorageError) {
                 try active.flush()
                 unflushedMessages = 0
-                lastFlushMs = now
+                lastFlushMs.store(now, ordering: .relaxed)
             } catch {
                 return .failure(error, offline: true)
             }
@@ -204,7 +212,7 @@ extension Log {
             return true
         case let .interval(messages, milliseconds):
             unflushedMessages += records
-            return unflushedMessages >= messages || nowMs - lastFlushMs >= milliseconds
+            return unflushedMessages >= messages || nowMs - lastFlushMs.load(ordering: .relaxed) >= milliseconds
         }
     }
 

@@ -28,7 +28,8 @@ public final class Log: @unchecked Sendable {
     var offlineError: StorageError?
 
     var unflushedMessages: Int64 = 0
-    var lastFlushMs: Int64
+    /// Wall-clock time of the last fsync of the active segment (writer and `flush()`).
+    let lastFlushMs: Atomic<Int64>
     let flushLock = Mutex<Void>(())
     /// Rolled segments are fsynced here, in roll order, off the append path.
     let backgroundSync = DispatchQueue(label: "petrel.log.sync")
@@ -50,7 +51,7 @@ public final class Log: @unchecked Sendable {
         logEndOffsetValue = Atomic(end)
         logStartOffsetValue = Atomic(logStartOffset)
         recoveryPointValue = Atomic(min(recoveryPoint, end))
-        lastFlushMs = Log.nowMs()
+        lastFlushMs = Atomic(Log.nowMs())
     }
 
     /// The offset the next appended record gets; every offset below it is readable.
@@ -91,16 +92,25 @@ public final class Log: @unchecked Sendable {
     public func flush() throws(StorageError) {
         try flushLock.withLock { (_) throws(StorageError) in
             let end = logEndOffset
-            let active = structureLock.withReadLock { segments.last! }
             do throws(StorageError) {
-                try active.flush()
+                // Under the read lock, so that no roll seals the segment while it is synced.
+                try structureLock.withReadLock { () throws(StorageError) in try segments.last!.flush() }
             } catch {
                 takeOffline(error)
                 throw error
             }
+            lastFlushMs.store(Log.nowMs(), ordering: .relaxed)
             backgroundSync.sync {}  // rolled segments below the active one are synced too
             advanceRecoveryPoint(to: end)
         }
+    }
+
+    /// fsyncs if the `flush.ms` of an interval policy has passed with data not yet synced; a
+    /// `LogManager` calls this periodically so that an idle log is synced on time too.
+    public func flushIfDue() throws(StorageError) {
+        guard case let .interval(_, milliseconds) = config.flushPolicy, milliseconds < .max,
+              logEndOffset > recoveryPoint, Log.nowMs() - lastFlushMs.load(ordering: .relaxed) >= milliseconds else { return }
+        try flush()
     }
 
     /// Marks the log offline: every waiting and future append fails with `error`.

@@ -165,15 +165,15 @@ final class Segment: @unchecked Sendable {
         precondition(isActive && descriptor >= 0, "append to a sealed segment")
         let start = sizeBytes
         do throws(StorageError) {
-            try io.pwritevAll(descriptor, batches.map(\.bytes.bytes), at: Int64(start), path: logPath)
+            try io.pwritevAll(descriptor, batches.flatMap { [$0.baseOffsetField, $0.rest] }, at: Int64(start), path: logPath)
         } catch {
             try io.ftruncate(descriptor, length: Int64(start), path: logPath)
             throw error
         }
         var position = start
         for batch in batches {
-            noteBatch(position: position, sizeBytes: batch.bytes.count, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
-            position += batch.bytes.count
+            noteBatch(position: position, sizeBytes: batch.sizeBytes, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+            position += batch.sizeBytes
         }
         if firstAppendTimeMs == nil { firstAppendTimeMs = nowMs }
         sizeBytes = position
@@ -308,11 +308,12 @@ final class Segment: @unchecked Sendable {
         published.store(bytes, ordering: .releasing)
     }
 
+    /// fsyncs the log file. Index files are not synced here: recovery rebuilds the indexes of
+    /// every segment past the recovery point from the log, so their durability does not decide
+    /// what survives a crash (they are synced when sealed and at close).
     func flush() throws(StorageError) {
         guard descriptor >= 0 else { return }
         try io.fdatasync(descriptor, path: logPath)
-        try offsetIndex?.file.flush()
-        try timeIndex?.file.flush()
     }
 
     /// Turns the active segment into a sealed one: final time-index entry, indexes trimmed to
@@ -397,29 +398,28 @@ final class Segment: @unchecked Sendable {
     }
 }
 
-/// A batch ready to be written: its bytes with offsets assigned, and what the indexes need.
+/// A batch ready to be written, without a copy: its first 8 bytes (the base offset the log
+/// assigned) come from a small buffer the log owns, the rest straight from the appender's
+/// memory, which stays valid because the appender waits until its batches are written.
 struct BatchToWrite {
-    let bytes: OwnedBytes
+    let baseOffsetField: UnsafeRawBufferPointer
+    let rest: UnsafeRawBufferPointer
     let firstOffset: Int64
     let lastOffset: Int64
     let maxTimestamp: Int64
+
+    var sizeBytes: Int { baseOffsetField.count + rest.count }
 }
 
-/// A heap copy of a batch with a stable address, so that many can be handed to one `pwritev`
-/// and patched in place (the base offset) without Array's copy-on-write.
+/// Heap bytes with a stable address, freed with the object: the base-offset fields of a
+/// pending append.
 final class OwnedBytes: @unchecked Sendable {
-    // Safe: written only before it is shared (copy, then offset patch by the appender that owns
-    // it), read-only afterwards; freed in deinit.
+    // Safe: written only by the appender that creates it, before sharing; read-only afterwards.
     let buffer: UnsafeMutableRawBufferPointer
 
-    init(copying source: UnsafeRawBufferPointer) {
-        buffer = .allocate(byteCount: max(source.count, 1), alignment: 16)
-        if let base = source.baseAddress { buffer.baseAddress!.copyMemory(from: base, byteCount: source.count) }
-        count = source.count
+    init(byteCount: Int) {
+        buffer = .allocate(byteCount: max(byteCount, 1), alignment: 16)
     }
-
-    let count: Int
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: buffer.baseAddress, count: count) }
 
     deinit { buffer.deallocate() }
 }

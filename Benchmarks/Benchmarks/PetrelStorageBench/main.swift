@@ -1,0 +1,190 @@
+import Foundation
+import PetrelFormat
+import PetrelStorage
+import Synchronization
+
+// Storage-engine workloads for the goals of the storage issue, each beside the physical
+// baseline measured in the same run. Usage: PetrelStorageBench [--quick] [--dir DIR]
+// The data directory defaults to a folder under the repository's Benchmarks/.build (the same
+// disk the project lives on), and is removed at the end.
+
+let arguments = CommandLine.arguments
+let quick = arguments.contains("--quick")
+let root = arguments.firstIndex(of: "--dir").map { arguments[$0 + 1] }
+    ?? FileManager.default.currentDirectoryPath + "/.build/storage-bench"
+let totalBytes = quick ? 64 << 20 : 512 << 20
+let segmentsToOpen = quick ? 1_000 : 10_000
+let groupCommitSeconds = quick ? 1.0 : 3.0
+try? FileManager.default.removeItem(atPath: root)
+try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+
+var rows: [(String, String, String, String)] = []  // workload, Petrel, baseline, ratio
+@MainActor func report(_ workload: String, _ petrel: String, _ baseline: String, _ ratio: String) {
+    rows.append((workload, petrel, baseline, ratio))
+    print("\(workload): \(petrel) | baseline \(baseline) | \(ratio)")
+}
+func mb(_ bytesPerSecond: Double) -> String { String(format: "%.0f MB/s", bytesPerSecond / 1e6) }
+func gb(_ bytesPerSecond: Double) -> String { String(format: "%.2f GB/s", bytesPerSecond / 1e9) }
+func ratio(_ value: Double, _ baseline: Double?) -> String {
+    guard let baseline, baseline > 0 else { return "n/a" }
+    return String(format: "%.2f×", value / baseline)
+}
+
+/// 64 records of 1 KiB: a 64 KiB batch.
+let batch64KiB: [UInt8] = {
+    var builder = RecordBatchBuilder()
+    for index in 0..<64 {
+        builder.append(key: Array("key-\(index)".utf8), value: [UInt8](repeating: UInt8(65 + index % 26), count: 1024), timestamp: 1_700_000_000_000)
+    }
+    return try! builder.build()
+}()
+
+@MainActor func appendWorkload(name: String, policy: FlushPolicy) throws -> (Log, Double) {
+    var config = LogConfig()
+    config.flushPolicy = policy
+    let (log, _) = try Log.open(directory: "\(root)/\(name)-0", config: config)
+    let appends = totalBytes / batch64KiB.count
+    let start = Clock.now
+    for _ in 0..<appends { try log.append(batch64KiB) }
+    try log.flush()  // both sides end with everything on disk
+    return (log, Double(appends * batch64KiB.count) / Clock.seconds(since: start))
+}
+
+let fileSize = "--size=\(totalBytes)"
+// 1. Append without fsync (until the final flush) vs fio buffered sequential write + end fsync.
+let fioBefore = Baselines.fio(["--rw=write", "--bs=64k", fileSize, "--end_fsync=1"], directory: root)
+let (appendLog, appendRate) = try appendWorkload(name: "append", policy: .kafkaDefault)
+let fioAfter = Baselines.fio(["--rw=write", "--bs=64k", fileSize, "--end_fsync=1"], directory: root)
+let fioWrite = [fioBefore, fioAfter].compactMap { $0?.bytesPerSecond }.reduce(0, +) / Double(max(1, [fioBefore, fioAfter].compactMap { $0 }.count))
+report("Append 1 KiB records, 64 KiB batches, no fsync", mb(appendRate), "fio write bs=64k: \(mb(fioWrite))", ratio(appendRate, fioWrite))
+
+// 2. Append with an fdatasync every 16 MiB vs fio with fdatasync every 256 × 64 KiB.
+let fio16Before = Baselines.fio(["--rw=write", "--bs=64k", fileSize, "--fdatasync=256"], directory: root)
+let (syncedLog, syncedRate) = try appendWorkload(name: "append16", policy: .interval(messages: 16 * 1024, milliseconds: .max))
+let fio16After = Baselines.fio(["--rw=write", "--bs=64k", fileSize, "--fdatasync=256"], directory: root)
+let fio16 = [fio16Before, fio16After].compactMap { $0?.bytesPerSecond }.reduce(0, +) / Double(max(1, [fio16Before, fio16After].compactMap { $0 }.count))
+report("Append, fdatasync every 16 MiB", mb(syncedRate), "fio write bs=64k fdatasync=256: \(mb(fio16))", ratio(syncedRate, fio16))
+try syncedLog.close()
+
+// 3. Sequential read of page-cached data through the API (whole batches, headers walked).
+let memcpyRate = Baselines.memcpy()
+do {
+    var bytes = 0
+    var next: Int64 = 0
+    let start = Clock.now
+    while next < appendLog.logEndOffset {
+        next = try appendLog.read(fromOffset: next, maxBytes: 1 << 20) { slice -> Int64 in
+            var reader = RecordBatchReader(slice.bytes, verifyingCRC: false)
+            var last: Int64 = next
+            while let batch = try reader.next() { last = batch.nextOffset }
+            bytes += slice.bytes.count
+            return last
+        }
+    }
+    let rate = Double(bytes) / Clock.seconds(since: start)
+    report("Sequential read, page cache, 1 MiB reads", gb(rate), "memcpy: \(gb(memcpyRate))", ratio(rate, memcpyRate))
+}
+
+// 4. Random offset lookups (cached): latency of read(fromOffset:maxBytes:) finding a batch.
+do {
+    var generator = SystemRandomNumberGenerator()
+    let end = appendLog.logEndOffset
+    var latencies: [Double] = []
+    latencies.reserveCapacity(200_000)
+    for _ in 0..<200_000 {
+        let offset = Int64.random(in: 0..<end, using: &generator)
+        let start = Clock.now
+        _ = try appendLog.read(fromOffset: offset, maxBytes: 1) { $0.firstBatchBaseOffset }
+        latencies.append(Clock.seconds(since: start) * 1e6)
+    }
+    latencies.sort()
+    func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+    report("Random offset lookup (cached)", String(format: "p50 %.2f µs, p99 %.2f µs, p99.9 %.2f µs", percentile(0.5), percentile(0.99), percentile(0.999)),
+           "goal: p99 ≤ 5 µs", percentile(0.99) <= 5 ? "met" : "not met")
+}
+try appendLog.close()
+
+// 5. Unclean recovery scan of the whole log, cold (caches dropped) and warm.
+let crcRate = Baselines.crc32c()
+let coldRead = Baselines.fio(["--rw=read", "--bs=1M", fileSize, "--invalidate=1"], directory: root, read: true)?.bytesPerSecond
+for cold in [true, false] {
+    let dropped = cold ? Baselines.dropCaches() : true
+    if cold && !dropped { print("cannot drop caches: skipping the cold recovery scan"); continue }
+    let start = Clock.now
+    let (log, report0) = try Log.open(directory: "\(root)/append-0", recoveryPoint: 0, hadCleanShutdown: false)
+    let seconds = Clock.seconds(since: start)
+    let rate = Double(log.sizeBytes) / seconds
+    precondition(report0.quarantined.isEmpty, "a clean log must recover without quarantine")
+    let limit = cold ? min(crcRate, coldRead ?? crcRate) : crcRate
+    report("Unclean recovery scan (\(cold ? "cold" : "warm"))", mb(rate),
+           cold ? "min(CRC32C \(gb(crcRate)), cold read \(coldRead.map(mb) ?? "n/a"))" : "CRC32C \(gb(crcRate))", ratio(rate, limit))
+    try log.close()
+}
+
+// 6. Clean open of many segments (one batch each).
+do {
+    var config = LogConfig()
+    config.segmentBytes = 1024
+    config.segmentIndexBytes = 4096
+    let directory = "\(root)/segments-0"
+    let (log, _) = try Log.open(directory: directory, config: config)
+    var small = RecordBatchBuilder()
+    small.append(key: nil, value: [UInt8](repeating: 7, count: 600), timestamp: 1)
+    let bytes = try small.build()
+    let createStart = Clock.now
+    for _ in 0..<segmentsToOpen { try log.append(bytes) }
+    let createSeconds = Clock.seconds(since: createStart)
+    try log.close()
+    let start = Clock.now
+    let (reopened, _) = try Log.open(directory: directory, config: config, hadCleanShutdown: true)
+    let seconds = Clock.seconds(since: start)
+    precondition(reopened.segmentCount >= segmentsToOpen, "every append rolled a segment")
+    report("Clean open of \(reopened.segmentCount) segments", String(format: "%.0f ms", seconds * 1000),
+           String(format: "goal < 1 s (creating them took %.1f s)", createSeconds), seconds < 1 ? "met" : "not met")
+    try reopened.close()
+}
+
+// 7. Group commit: sync-before-ack appends of one 1 KiB record, 1 and 64 appenders.
+let fsyncRate = Baselines.fio(["--rw=write", "--bs=4k", "--size=64M", "--fdatasync=1", "--runtime=\(Int(groupCommitSeconds) + 1)", "--time_based"], directory: root)?.iops
+var singleRate = 0.0
+for appenders in [1, 64] {
+    let io = FaultInjectingFileIO()  // no faults: used to count fdatasync calls
+    var config = LogConfig()
+    config.flushPolicy = .beforeAcknowledge
+    let (log, _) = try Log.open(directory: "\(root)/group\(appenders)-0", config: config, io: io)
+    var builder = RecordBatchBuilder()
+    builder.append(key: nil, value: [UInt8](repeating: 1, count: 1024), timestamp: 1)
+    let record = try builder.build()
+    let appends = Atomic<Int>(0)
+    let stop = Atomic<Bool>(false)
+    let syncsBefore = io.callCount("fdatasync")
+    let start = Clock.now
+    let group = DispatchGroup()
+    for _ in 0..<appenders {
+        Thread.detachNewThread {
+            group.enter()
+            while !stop.load(ordering: .relaxed) {
+                _ = try? log.append(record)
+                appends.add(1, ordering: .relaxed)
+            }
+            group.leave()
+        }
+    }
+    Thread.sleep(forTimeInterval: groupCommitSeconds)
+    stop.store(true, ordering: .relaxed)
+    group.wait()
+    let seconds = Clock.seconds(since: start)
+    let rate = Double(appends.load(ordering: .relaxed)) / seconds
+    let syncs = Double(io.callCount("fdatasync") - syncsBefore) / seconds
+    if appenders == 1 { singleRate = rate }
+    report("Group commit, \(appenders) appender(s), sync before ack",
+           String(format: "%.0f appends/s, %.0f fdatasync/s", rate, syncs),
+           "fio fdatasync rate: \(fsyncRate.map { String(format: "%.0f/s", $0) } ?? "n/a")",
+           appenders == 1 ? ratio(syncs, fsyncRate) + " of fsync rate"
+               : String(format: "%.1f× one appender; fsyncs %.2f× fio's rate", rate / max(singleRate, 1), syncs / (fsyncRate ?? .infinity)))
+    try log.close()
+}
+
+try? FileManager.default.removeItem(atPath: root)
+print("\n| workload | Petrel | baseline (same run) | ratio |\n|---|---|---|---|")
+for row in rows { print("| \(row.0) | \(row.1) | \(row.2) | \(row.3) |") }
