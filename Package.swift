@@ -48,6 +48,13 @@ let package = Package(
             path: "Tools/petrel",
             swiftSettings: swiftSettings
         ),
+        // The "Embedding Petrel" guide as a program: `swift run petrel-embedding-example`.
+        .executableTarget(
+            name: "petrel-embedding-example",
+            dependencies: ["PetrelFormat", "PetrelStorage"],
+            path: "Tools/embedding-example",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PetrelFormatTests",
             dependencies: ["PetrelFormat", "CCRC32C"],

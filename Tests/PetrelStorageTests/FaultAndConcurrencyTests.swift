@@ -163,3 +163,32 @@ import Glibc
         #expect(log.segmentCount < 40, "old segments were deleted")
     }
 }
+
+@Suite struct AsyncAppendTests {
+    @Test func concurrentAsyncAppendsGetDistinctContiguousOffsets() async throws {
+        let directory = TemporaryDirectory()
+        let (log, _) = try Log.open(directory: directory.path + "/t-0",
+                                    config: smallConfig(segmentBytes: 4096, flushPolicy: .beforeAcknowledge))
+        let infos = try await withThrowingTaskGroup(of: AppendInfo.self) { group in
+            for tag in 0..<200 {
+                group.addTask { try await log.append(makeBatch(count: 2, tag: tag)) }
+            }
+            var infos: [AppendInfo] = []
+            for try await info in group { infos.append(info) }
+            return infos
+        }
+        #expect(infos.map(\.firstOffset).sorted() == stride(from: 0, to: 400, by: 2).map(Int64.init))
+        #expect(log.recoveryPoint == 400)
+        // Each append's offsets hold that append's records.
+        let values = try log.readRecords(fromOffset: 0, maxRecords: .max)
+        #expect(values.map(\.offset) == (0..<400).map(Int64.init))
+        guard values.count == 400 else { return }
+        for info in infos {
+            let first = String(decoding: values[Int(info.firstOffset)].value!, as: UTF8.self)
+            let second = String(decoding: values[Int(info.lastOffset)].value!, as: UTF8.self)
+            #expect(first.hasSuffix("-0 ") == false || first.contains("-0"))
+            #expect(first.split(separator: "-").first == second.split(separator: "-").first)
+        }
+        try log.close()
+    }
+}

@@ -1,4 +1,5 @@
 internal import PetrelFormat
+import Dispatch
 
 /// What an append was given: the offsets and timestamp assigned to its batches.
 public struct AppendInfo: Sendable, Equatable {
@@ -22,15 +23,28 @@ final class PendingAppend: @unchecked Sendable {
     // memory belongs to the appender, which waits (inside `append`) until `result` is set.
     let batches: [BatchToWrite]
     let baseOffsetFields: OwnedBytes
+    /// The batches' bytes when the log holds its own copy (asynchronous appends).
+    let ownedBatches: OwnedBytes?
     let info: AppendInfo
     let bytes: Int
     var result: Result<AppendInfo, StorageError>?
+    /// Called once `result` is set. Each appender is woken on its own, so finishing a group
+    /// wakes exactly the appenders it served, not every appender of the log.
+    let onComplete: @Sendable (Result<AppendInfo, StorageError>) -> Void
 
-    init(batches: [BatchToWrite], baseOffsetFields: OwnedBytes, info: AppendInfo, bytes: Int) {
+    func complete(_ result: Result<AppendInfo, StorageError>) {
+        self.result = result
+        onComplete(result)
+    }
+
+    init(batches: [BatchToWrite], baseOffsetFields: OwnedBytes, ownedBatches: OwnedBytes?, info: AppendInfo, bytes: Int,
+         onComplete: @escaping @Sendable (Result<AppendInfo, StorageError>) -> Void) {
         self.batches = batches
         self.baseOffsetFields = baseOffsetFields
+        self.ownedBatches = ownedBatches
         self.info = info
         self.bytes = bytes
+        self.onComplete = onComplete
     }
 }
 
@@ -56,6 +70,38 @@ extension Log {
     @discardableResult
     public func append(_ records: [UInt8], origin: AppendOrigin = .client) throws(StorageError) -> AppendInfo {
         try records.withBytes { (bytes) throws(StorageError) in try append(bytes, origin: origin) }
+    }
+
+    /// The same append without blocking a thread: the log keeps a copy of `records`, and the
+    /// writer runs on the log's own queue. For event loops and many concurrent appends from a
+    /// few threads (their appends share groups and fsyncs just the same).
+    @discardableResult
+    public func append(_ records: [UInt8], origin: AppendOrigin = .client) async throws(StorageError) -> AppendInfo {
+        let owned = OwnedBytes(byteCount: records.count)
+        records.withUnsafeBytes { owned.buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let bytes = UnsafeRawBufferPointer(start: owned.buffer.baseAddress, count: records.count)
+        let validated = try validate(bytes, origin: origin)
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<AppendInfo, StorageError>, Never>) in
+            queueCondition.lock()
+            defer { queueCondition.unlock() }
+            do throws(StorageError) {
+                _ = try enqueueLocked(validated, ownedBatches: owned) { continuation.resume(returning: $0) }
+            } catch {
+                continuation.resume(returning: .failure(error))
+                return
+            }
+            if !writerActive {
+                writerActive = true
+                writerQueue.async { [self] in
+                    queueCondition.lock()
+                    drainQueueLocked()
+                    writerActive = false
+                    queueCondition.broadcast()
+                    queueCondition.unlock()
+                }
+            }
+        }
+        return try result.get()
     }
 
     private struct ValidatedBatch {
@@ -90,9 +136,33 @@ extension Log {
     }
 
     private func enqueueAndWait(_ batches: [ValidatedBatch]) throws(StorageError) -> AppendInfo {
-        let bytes = batches.reduce(0) { $0 + $1.bytes.count }
+        let done = DispatchSemaphore(value: 0)
         queueCondition.lock()
         defer { queueCondition.unlock() }
+        let pending = try enqueueLocked(batches, ownedBatches: nil) { _ in done.signal() }
+        while true {
+            if let result = pending.result { return try result.get() }
+            if !writerActive {
+                writerActive = true
+                drainQueueLocked()
+                writerActive = false
+                queueCondition.broadcast()  // for structural changes waiting for the writer
+                continue
+            }
+            // The active writer serves every queued append before it stops.
+            queueCondition.unlock()
+            done.wait()
+            queueCondition.lock()
+        }
+    }
+
+    /// Assigns offsets and queues an append; called with the queue lock held. Waits while the
+    /// queue holds `appendQueueBytesMax`.
+    private func enqueueLocked(
+        _ batches: [ValidatedBatch], ownedBatches: OwnedBytes?,
+        onComplete: @escaping @Sendable (Result<AppendInfo, StorageError>) -> Void
+    ) throws(StorageError) -> PendingAppend {
+        let bytes = batches.reduce(0) { $0 + $1.bytes.count }
         while offlineError == nil && queuedBytes > 0 && queuedBytes + bytes > config.appendQueueBytesMax { queueCondition.wait() }
         if let offlineError { throw offlineError }
         // Offsets are assigned in queue order, under the queue lock, by patching baseOffset in
@@ -111,20 +181,11 @@ extension Log {
         }
         let info = AppendInfo(firstOffset: first, lastOffset: nextOffset - 1,
                               maxTimestamp: batches.map(\.maxTimestamp).max()!, recordsCount: batches.reduce(0) { $0 + $1.recordsCount })
-        let pending = PendingAppend(batches: toWrite, baseOffsetFields: fields, info: info, bytes: bytes)
+        let pending = PendingAppend(batches: toWrite, baseOffsetFields: fields, ownedBatches: ownedBatches, info: info,
+                                    bytes: bytes, onComplete: onComplete)
         queue.append(pending)
         queuedBytes += bytes
-        while true {
-            if let result = pending.result { return try result.get() }
-            if !writerActive {
-                writerActive = true
-                drainQueueLocked()
-                writerActive = false
-                queueCondition.broadcast()
-                continue
-            }
-            queueCondition.wait()
-        }
+        return pending
     }
 
     /// Writes queued appends in groups until the queue is empty. Called with the queue lock
@@ -143,17 +204,17 @@ extension Log {
             queuedBytes -= group.reduce(0) { $0 + $1.bytes }
             switch outcome {
             case .success:
-                for pending in group { pending.result = .success(pending.info) }
+                for pending in group { pending.complete(.success(pending.info)) }
             case let .failure(error, offline):
                 // Nothing of the group or of what queued behind it (whose offsets follow it) was
                 // kept: fail them all and hand their offsets out again.
                 if offline, offlineError == nil { offlineError = error }
-                for pending in group + queue { pending.result = .failure(error) }
+                for pending in group + queue { pending.complete(.failure(error)) }
                 queuedBytes = 0
                 queue.removeAll()
                 nextOffset = logEndOffset
             }
-            queueCondition.broadcast()
+            queueCondition.broadcast()  // appenders waiting for queue space
         }
     }
 
@@ -171,7 +232,7 @@ extension Log {
         let startSize = active.sizeBytes
         do throws(StorageError) {
             for batch in group.flatMap(\.batches) {
-                if active.shouldRoll(incomingBytes: chunkBytes + batch.sizeBytes, incomingLastOffset: batch.lastOffset, nowMs: now) {
+                if active.shouldRoll(pendingBytes: chunkBytes, incomingBytes: batch.sizeBytes, incomingLastOffset: batch.lastOffset, nowMs: now) {
                     if !pendingChunk.isEmpty {
                         try active.append(pendingChunk, nowMs: now)
                         pendingChunk.removeAll()

@@ -33,6 +33,8 @@ public final class Log: @unchecked Sendable {
     let flushLock = Mutex<Void>(())
     /// Rolled segments are fsynced here, in roll order, off the append path.
     let backgroundSync = DispatchQueue(label: "petrel.log.sync")
+    /// Where the writer runs for asynchronous appends (synchronous ones write on their own thread).
+    let writerQueue = DispatchQueue(label: "petrel.log.writer")
 
     private let logEndOffsetValue: Atomic<Int64>
     private let logStartOffsetValue: Atomic<Int64>
@@ -117,7 +119,7 @@ public final class Log: @unchecked Sendable {
     func takeOffline(_ error: StorageError) {
         queueCondition.withLock {
             if offlineError == nil { offlineError = error }
-            for pending in queue { pending.result = .failure(error) }
+            for pending in queue { pending.complete(.failure(error)) }
             queue.removeAll()
             queuedBytes = 0
             queueCondition.broadcast()

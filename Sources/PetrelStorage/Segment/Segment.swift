@@ -149,10 +149,12 @@ final class Segment: @unchecked Sendable {
 
     // MARK: Writing (the log's writer only)
 
-    /// Whether appending `incomingBytes` ending at `incomingLastOffset` needs a new segment first.
-    func shouldRoll(incomingBytes: Int, incomingLastOffset: Int64, nowMs: Int64) -> Bool {
-        guard sizeBytes > 0 else { return false }
-        if sizeBytes > config.segmentBytes - incomingBytes { return true }
+    /// Whether a batch of `incomingBytes` ending at `incomingLastOffset` needs a new segment,
+    /// given `pendingBytes` already bound for this segment but not yet written.
+    func shouldRoll(pendingBytes: Int, incomingBytes: Int, incomingLastOffset: Int64, nowMs: Int64) -> Bool {
+        let currentBytes = sizeBytes + pendingBytes
+        guard currentBytes > 0 else { return false }
+        if currentBytes > config.segmentBytes - incomingBytes { return true }
         if let first = firstAppendTimeMs, nowMs - first > config.segmentMs { return true }
         if offsetIndex?.file.isFull ?? false || timeIndex?.isFull ?? false { return true }
         return incomingLastOffset - baseOffset > Int64(Int32.max)
@@ -164,6 +166,7 @@ final class Segment: @unchecked Sendable {
     func append(_ batches: [BatchToWrite], nowMs: Int64) throws(StorageError) {
         precondition(isActive && descriptor >= 0, "append to a sealed segment")
         let start = sizeBytes
+        precondition(start + batches.reduce(0) { $0 + $1.sizeBytes } <= activeMapping!.length, "a segment outgrew its mapping: the roll rules were not applied")
         do throws(StorageError) {
             try io.pwritevAll(descriptor, batches.flatMap { [$0.baseOffsetField, $0.rest] }, at: Int64(start), path: logPath)
         } catch {
@@ -183,7 +186,8 @@ final class Segment: @unchecked Sendable {
     /// a time index entry once more than `index.interval.bytes` were written since the last
     /// one, pairing the batch's last offset with its start position, as Kafka does.
     private func noteBatch(position: Int, sizeBytes: Int, lastOffset: Int64, maxTimestamp batchMaxTimestamp: Int64) {
-        if bytesSinceLastIndexEntry > config.indexIntervalBytes {
+        // A full index only gets sparser here; the next roll check starts a new segment.
+        if bytesSinceLastIndexEntry > config.indexIntervalBytes && !offsetIndex!.file.isFull && !timeIndex!.isFull {
             offsetIndex!.append(offset: lastOffset, position: position)
             timeIndex!.maybeAppend(timestamp: maxTimestamp, offset: offsetOfMaxTimestamp)
             bytesSinceLastIndexEntry = 0
