@@ -14,6 +14,8 @@ enum Baselines {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["fio", "--name=baseline", "--filename=\(directory)/fio.baseline", "--ioengine=psync",
+                             // Grow the file as a log does, rather than writing into preallocated space.
+                             "--fallocate=none",
                              "--output-format=json"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
