@@ -55,14 +55,16 @@ let package = Package(
             path: "Tools/embedding-example",
             swiftSettings: swiftSettings
         ),
+        // Helpers shared by the test targets (seeded randomness).
+        .target(name: "PetrelTestSupport", path: "Tests/PetrelTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "PetrelFormatTests",
-            dependencies: ["PetrelFormat", "CCRC32C"],
+            dependencies: ["PetrelFormat", "CCRC32C", "PetrelTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PetrelStorageTests",
-            dependencies: ["PetrelStorage", "PetrelFormat"],
+            dependencies: ["PetrelStorage", "PetrelFormat", "PetrelTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

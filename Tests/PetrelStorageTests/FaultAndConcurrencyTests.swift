@@ -123,7 +123,7 @@ import Glibc
         let group = DispatchGroup()
         for reader in 0..<3 {
             DispatchQueue.global().async(group: group) {
-                var generator = SeededRNG(seed: UInt64(reader))
+                var generator = SeededGenerator(seed: UInt64(reader))
                 while !done.load(ordering: .relaxed) {
                     let start = log.logStartOffset, end = log.logEndOffset
                     guard end > start else { continue }

@@ -59,7 +59,7 @@ import Testing
             bytes += [UInt8](repeating: 0, count: 4096)
             validEnd = batches.reduce(0) { $0 + $1.count }
         case "garbage":
-            var generator = SeededRNG(seed: 42)
+            var generator = SeededGenerator(seed: 42)
             bytes += (0..<1000).map { _ in UInt8.random(in: 0...255, using: &generator) }
             validEnd = batches.reduce(0) { $0 + $1.count }
         default:

@@ -57,7 +57,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3])
     func readsMatchABruteForceScanOfRandomLogs(seed: UInt64) throws {
-        var generator = SeededRNG(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         let directory = TemporaryDirectory()
         let config = smallConfig(segmentBytes: 8192, indexIntervalBytes: Int.random(in: 0...600, using: &generator))
         let (log, _) = try Log.open(directory: directory.path + "/t-0", config: config)
@@ -96,18 +96,5 @@ import Testing
             let found = try log.offset(forTimestamp: target)
             #expect(found?.offset == expected?.0 && found?.timestamp == expected?.1, "timestamp \(target)")
         }
-    }
-}
-
-/// SplitMix64, for reproducible random logs.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

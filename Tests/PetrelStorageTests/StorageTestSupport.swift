@@ -1,5 +1,6 @@
 import Foundation
 import PetrelFormat
+@_exported import PetrelTestSupport
 @testable import PetrelStorage
 
 /// A fresh temporary directory per test, removed afterwards.

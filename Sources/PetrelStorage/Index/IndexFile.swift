@@ -74,6 +74,14 @@ final class IndexFile: @unchecked Sendable {
         publishedEntries.store(entries, ordering: .releasing)
     }
 
+    /// Drops the trailing entries whose offset (read by `offset`) is ≥ `target`: entries
+    /// increase in offset, so they are a suffix. Callers exclude readers first.
+    func truncate(removingEntriesFrom target: Int64, offset: (UnsafeRawPointer) -> Int64) {
+        var keep = count
+        while keep > 0 && offset(entry(keep - 1)) >= target { keep -= 1 }
+        truncate(toEntries: keep)
+    }
+
     /// Trims the file to its entries and closes it for writing: a sealed segment's index.
     func seal() throws(StorageError) {
         guard descriptor >= 0 else { return }

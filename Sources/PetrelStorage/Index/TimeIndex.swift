@@ -39,8 +39,6 @@ final class TimeIndex: Sendable {
 
     /// Removes entries for offsets ≥ `offset`.
     func truncate(removingFrom offset: Int64) {
-        var keep = file.count
-        while keep > 0 && entry(keep - 1).offset >= offset { keep -= 1 }
-        file.truncate(toEntries: keep)
+        file.truncate(removingEntriesFrom: offset) { baseOffset + Int64($0.bigEndianInt32(at: 8)) }
     }
 }
