@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "PetrelFormat", targets: ["PetrelFormat"]),
         .library(name: "PetrelStorage", targets: ["PetrelStorage"]),
+        .library(name: "PetrelRepair", targets: ["PetrelRepair"]),
         .executable(name: "petrel", targets: ["petrel"]),
     ],
     dependencies: [
@@ -38,11 +39,18 @@ let package = Package(
             dependencies: ["PetrelFormat"],
             swiftSettings: swiftSettings
         ),
+        // fsck and dump as a library: checks, repair plans, the journal and quarantine.
+        .target(
+            name: "PetrelRepair",
+            dependencies: ["PetrelFormat", "PetrelStorage"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "petrel",
             dependencies: [
                 "PetrelFormat",
                 "PetrelStorage",
+                "PetrelRepair",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/petrel",
@@ -60,6 +68,11 @@ let package = Package(
         .testTarget(
             name: "PetrelFormatTests",
             dependencies: ["PetrelFormat", "CCRC32C", "PetrelTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PetrelRepairTests",
+            dependencies: ["PetrelRepair", "PetrelStorage", "PetrelFormat", "PetrelTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

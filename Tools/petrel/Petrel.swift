@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Petrel: ParsableCommand {
@@ -10,8 +11,24 @@ struct Petrel: ParsableCommand {
             has the storage engine's offline tools; the broker comes next.
             """,
         version: PetrelVersion.current,
-        subcommands: [LogCommand.self, DumpCommand.self, BatchCommand.self]
+        subcommands: [LogCommand.self, FsckCommand.self, DumpCommand.self, BatchCommand.self]
     )
+}
+
+extension Petrel {
+    /// As ArgumentParser's, except that `petrel fsck` reports usage errors with fsck(8)'s 16.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if CommandLine.arguments.dropFirst().first == "fsck", exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(FsckCommand.exitUsage)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 enum PetrelVersion {

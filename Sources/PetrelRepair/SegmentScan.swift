@@ -1,0 +1,260 @@
+import Foundation
+import PetrelFormat
+import PetrelStorage
+
+/// What walking one segment found.
+struct SegmentScan {
+    var firstOffset: Int64?
+    /// The offset after the last valid batch (the segment's base when it has none).
+    var nextOffset: Int64
+    var fileBytes: Int
+    /// Where the log must be cut (the first invalid batch), if anywhere.
+    var cutAt: Int?
+    var needsIndexRebuild = false
+}
+
+extension LogDirectoryChecker {
+    /// Walks the segment's batches (magic, length, CRC32C, counts, offset order, timestamps)
+    /// and checks its offset and time index against them in the same pass.
+    func scanSegment(_ directory: String, base: Int64, previousNext: Int64?, isLast: Bool, into result: inout FsckResult) -> SegmentScan? {
+        let logFile = SegmentFiles.logPath(directory, base)
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: logFile), options: .alwaysMapped) else {
+            result.findings.append(Finding(.error, .unreadable, file: logFile, message: "cannot read the segment", repair: nil))
+            return nil
+        }
+        var scan = SegmentScan(firstOffset: nil, nextOffset: base, fileBytes: data.count)
+        var offsetIndex = IndexCursor(file: SegmentFiles.offsetIndexPath(directory, base), entryBytes: 8, base: base, kind: .offset)
+        var timeIndex = IndexCursor(file: SegmentFiles.timeIndexPath(directory, base), entryBytes: 12, base: base, kind: .time)
+        for cursor in [offsetIndex, timeIndex] {
+            if let problem = cursor.fileProblem {
+                result.findings.append(problem)
+                scan.needsIndexRebuild = true
+            }
+        }
+        var warnedTimestamps = false
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var reader = RecordBatchReader(bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
+            var maxTimestamp = Int64.min
+            while reader.position < bytes.count {
+                let position = reader.position
+                let batch: RecordBatch
+                do throws(FormatError) {
+                    guard let next = try reader.next() else { break }
+                    batch = next
+                } catch {
+                    let tail = UnsafeRawBufferPointer(rebasing: bytes[position...])
+                    let zeros = tail.allSatisfy { $0 == 0 }
+                    result.findings.append(Finding(.error, zeros ? .zeroFilledTail : .invalidBatch, file: logFile, position: position,
+                                                   offset: scan.nextOffset,
+                                                   message: zeros ? "\(tail.count) zero bytes after the last batch" : "\(error) (\(tail.count) bytes from here)",
+                                                   repair: "cut the segment at byte \(position); the \(tail.count) bytes go to quarantine"))
+                    scan.cutAt = position
+                    break
+                }
+                if let first = scan.firstOffset, batch.baseOffset < scan.nextOffset || batch.baseOffset < first {
+                    let remaining = bytes.count - position
+                    result.findings.append(Finding(.error, .offsetsOutOfOrder, file: logFile, position: position, offset: batch.baseOffset,
+                                                   message: "batch starts at offset \(batch.baseOffset), expected at least \(scan.nextOffset)",
+                                                   repair: "cut the segment at byte \(position); the \(remaining) bytes go to quarantine"))
+                    scan.cutAt = position
+                    break
+                }
+                if batch.lastOffset - min(base, batch.baseOffset) > Int64(Int32.max) {
+                    result.findings.append(Finding(.error, .offsetsOutOfOrder, file: logFile, position: position, offset: batch.baseOffset,
+                                                   message: "batch offsets do not fit the segment's 32-bit relative offsets",
+                                                   repair: "cut the segment at byte \(position)"))
+                    scan.cutAt = position
+                    break
+                }
+                if scan.firstOffset == nil { scan.firstOffset = batch.baseOffset }
+                if !warnedTimestamps, batch.timestampType == .createTime, !batch.hasDeleteHorizon, batch.recordsCount > 0,
+                   batch.maxTimestamp < batch.baseTimestamp {
+                    warnedTimestamps = true
+                    result.findings.append(Finding(.warning, .timestampOrder, file: logFile, position: position, offset: batch.baseOffset,
+                                                   message: "maxTimestamp \(batch.maxTimestamp) is below baseTimestamp \(batch.baseTimestamp)",
+                                                   repair: nil))
+                }
+                maxTimestamp = max(maxTimestamp, batch.maxTimestamp)
+                offsetIndex.advance(toBatchAt: position, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: maxTimestamp)
+                timeIndex.advance(toBatchAt: position, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, maxTimestamp: maxTimestamp)
+                scan.nextOffset = batch.nextOffset
+            }
+            let validEnd = scan.cutAt ?? bytes.count
+            offsetIndex.finish(validEnd: validEnd, nextOffset: scan.nextOffset)
+            timeIndex.finish(validEnd: validEnd, nextOffset: scan.nextOffset)
+        }
+        if let cut = scan.cutAt {
+            result.actions.append(.cutFile(file: logFile, position: cut, reason: "first invalid batch of the segment"))
+            scan.needsIndexRebuild = true
+        }
+        for cursor in [offsetIndex, timeIndex] {
+            if let problem = cursor.entryProblem {
+                var finding = problem
+                if cursor.problemCount > 1 { finding.message += " (\(cursor.problemCount) entries in all)" }
+                if finding.severity == .warning && !isLast { finding.severity = .error }
+                result.findings.append(finding)
+                scan.needsIndexRebuild = true
+            }
+        }
+        checkTransactionIndex("\(directory)/\(SegmentFiles.prefix(base)).txnindex", base: base, next: scan.nextOffset, into: &result)
+        return scan
+    }
+
+    func checkTransactionIndex(_ file: String, base: Int64, next: Int64, into result: inout FsckResult) {
+        guard let data = FileManager.default.contents(atPath: file) else { return }
+        func problem(_ position: Int, _ message: String) {
+            result.findings.append(Finding(.error, .transactionIndexInvalid, file: file, position: position, message: message, repair: nil))
+        }
+        guard data.count % 34 == 0 else { return problem(data.count - data.count % 34, "length \(data.count) is not a multiple of 34") }
+        var previousLast = Int64.min
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            for position in stride(from: 0, to: bytes.count, by: 34) {
+                func int64(_ at: Int) -> Int64 { Int64(bigEndian: bytes.loadUnaligned(fromByteOffset: position + at, as: Int64.self)) }
+                let version = Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: position, as: Int16.self))
+                let first = int64(10), last = int64(18)
+                if version != 0 { return problem(position, "entry version \(version), expected 0") }
+                if first > last || last < base || last >= next || last <= previousLast {
+                    return problem(position, "aborted transaction \(first)...\(last) is out of order or outside the segment [\(base), \(next))")
+                }
+                previousLast = last
+            }
+        }
+    }
+
+    func checkProducerSnapshot(_ file: String, into result: inout FsckResult) {
+        guard let data = FileManager.default.contents(atPath: file) else { return }
+        let problem: String? = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> String? in
+            guard bytes.count >= 10 else { return "\(bytes.count) bytes, shorter than the 10-byte header" }
+            let version = Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: Int16.self))
+            guard version == 1 else { return "version \(version), expected 1" }
+            let stored = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[6...]))
+            guard stored == computed else { return "CRC32C mismatch: stored \(stored), computed \(computed)" }
+            let count = Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: 6, as: Int32.self))
+            guard count >= 0, 10 + Int(count) * 46 == bytes.count else { return "\(count) producer entries do not fill \(bytes.count) bytes" }
+            return nil
+        }
+        if let problem {
+            result.findings.append(Finding(.error, .producerSnapshotInvalid, file: file, message: problem,
+                                           repair: "move it to quarantine (producer state is rebuilt from the log)"))
+            result.actions.append(.quarantineFile(file: file, reason: "invalid producer snapshot"))
+        }
+    }
+}
+
+/// Walks an index file's entries alongside the batches of its segment, recording the first
+/// entry that does not agree with the log.
+struct IndexCursor {
+    enum Kind { case offset, time }
+    let file: String
+    let entryBytes: Int
+    let base: Int64
+    let kind: Kind
+    private var data: Data?
+    private var next = 0
+    private var previousKey = Int64.min
+    private var previousOffset = Int64.min
+    private(set) var fileProblem: Finding?
+    private(set) var entryProblem: Finding?
+    private(set) var problemCount = 0
+
+    init(file: String, entryBytes: Int, base: Int64, kind: Kind) {
+        self.file = file
+        self.entryBytes = entryBytes
+        self.base = base
+        self.kind = kind
+        data = FileManager.default.contents(atPath: file)
+        if data == nil {
+            fileProblem = Finding(.error, .missingIndex, file: file, message: "the \(kind == .offset ? "offset" : "time") index is missing",
+                                  repair: "rebuild it from the log")
+        } else if data!.count % entryBytes != 0 {
+            fileProblem = Finding(.error, .truncatedIndex, file: file, position: data!.count - data!.count % entryBytes,
+                                  message: "length \(data!.count) is not a multiple of \(entryBytes)", repair: "rebuild it from the log")
+            data = nil
+        }
+    }
+
+    private var count: Int { (data?.count ?? 0) / entryBytes }
+
+    /// (relative offset or timestamp, position or offset) of entry `index`.
+    private func entry(_ index: Int) -> (key: Int64, value: Int64) {
+        data!.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> (key: Int64, value: Int64) in
+            let at = index * entryBytes
+            switch kind {
+            case .offset:
+                return (base + Int64(Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int32.self))),
+                        Int64(Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: at + 4, as: Int32.self))))
+            case .time:
+                return (Int64(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int64.self)),
+                        base + Int64(Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: Int32.self))))
+            }
+        }
+    }
+
+    private mutating func report(_ kind: Finding.Kind, _ index: Int, _ message: String, severity: Finding.Severity = .error, offset: Int64? = nil) {
+        problemCount += 1
+        if entryProblem == nil {
+            entryProblem = Finding(severity, kind, file: file, position: index * entryBytes, offset: offset,
+                                   message: message, repair: "rebuild the index from the log")
+        }
+    }
+
+    /// Checks the entries that belong at or before the batch at `position`.
+    mutating func advance(toBatchAt position: Int, baseOffset: Int64, lastOffset: Int64, maxTimestamp: Int64) {
+        guard data != nil else { return }
+        switch kind {
+        case .offset:
+            while next < count, entry(next).value <= Int64(position) {
+                let (offset, entryPosition) = entry(next)
+                if offset <= previousKey || entryPosition <= previousOffset {
+                    if !(offset == base && entryPosition == 0 && next > 0) {
+                        report(.indexEntryInvalid, next, "entry \(next) (offset \(offset), byte \(entryPosition)) does not increase", offset: offset)
+                    }
+                } else if entryPosition != Int64(position) {
+                    report(.indexEntryInvalid, next, "entry \(next) points at byte \(entryPosition), inside a batch", offset: offset)
+                } else if offset < baseOffset || offset > lastOffset {
+                    report(.indexEntryInvalid, next, "entry \(next) names offset \(offset), but the batch at byte \(entryPosition) holds \(baseOffset)...\(lastOffset)", offset: offset)
+                }
+                previousKey = offset
+                previousOffset = entryPosition
+                next += 1
+            }
+        case .time:
+            while next < count, entry(next).value <= lastOffset {
+                let (timestamp, offset) = entry(next)
+                if timestamp <= previousKey || offset < previousOffset {
+                    report(.timeIndexOutOfOrder, next, "entry \(next) (timestamp \(timestamp), offset \(offset)) does not increase", offset: offset)
+                } else if timestamp > maxTimestamp {
+                    report(.timeIndexInconsistent, next, "entry \(next) claims timestamp \(timestamp) by offset \(offset), the batches reach only \(maxTimestamp)", offset: offset)
+                }
+                previousKey = timestamp
+                previousOffset = offset
+                next += 1
+            }
+        }
+    }
+
+    /// Entries left after the last valid batch: past the end, or a preallocated zero tail.
+    mutating func finish(validEnd: Int, nextOffset: Int64) {
+        guard data != nil, next < count else { return }
+        let remaining = (next..<count).map(entry)
+        let allZero = remaining.allSatisfy { kind == .offset ? ($0.key == base && $0.value == 0) : ($0.key == 0 && $0.value == base) }
+        if allZero && next > 0 || allZero && kind == .offset && remaining.count > 0 && next == 0 && count > 1 {
+            report(.indexPreallocatedTail, next, "\(remaining.count) unused preallocated entries at the end (an index not trimmed at shutdown)",
+                   severity: .warning)
+            return
+        }
+        switch kind {
+        case .offset:
+            let (offset, position) = remaining[0]
+            if position >= Int64(validEnd) {
+                report(.indexEntryPastEnd, next, "entry \(next) points at byte \(position), past the end \(validEnd) of the valid log", offset: offset)
+            } else {
+                report(.indexEntryInvalid, next, "entry \(next) points at byte \(position), inside the last batch", offset: offset)
+            }
+        case .time:
+            let (timestamp, offset) = remaining[0]
+            report(.timeIndexInconsistent, next, "entry \(next) (timestamp \(timestamp)) names offset \(offset), past the log end \(nextOffset)", offset: offset)
+        }
+    }
+}
