@@ -1,0 +1,75 @@
+"""petrel fsck as operators and scripts use it: exit codes as fsck(8), --json, --dry-run, and a
+repair killed half-way that is run again and finishes."""
+import json
+import subprocess
+
+from conftest import run
+
+
+def make_log_dir(petrel, tmp_path, lines=2000):
+    data = tmp_path / "data"
+    run([petrel, "log", "append", "--data-dir", str(data), "--topic", "orders", "--batch-records", "50"],
+        stdin="".join(f"order {i} {'x' * (i % 40)}\n" for i in range(lines)).encode())
+    return data
+
+
+def fsck(petrel, *args, env=None):
+    done = subprocess.run([petrel, "fsck", *args], capture_output=True, timeout=120, env=env)
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+def damage(path, at, xor=0x20):
+    data = bytearray(path.read_bytes())
+    data[at] ^= xor
+    path.write_bytes(bytes(data))
+
+
+def test_exit_codes_follow_fsck(petrel, tmp_path):
+    data = make_log_dir(petrel, tmp_path)
+    assert fsck(petrel, str(data))[0] == 0
+    segment = data / "orders-0" / "00000000000000000000.log"
+    damage(segment, 5000)
+    code, out, _ = fsck(petrel, str(data))
+    assert code == 4 and "invalid-batch" in out
+    code, out, _ = fsck(petrel, "--repair", "--dry-run", str(data))
+    assert code == 4 and "would cut" in out
+    assert fsck(petrel, "--repair", str(data))[0] == 1
+    assert fsck(petrel, str(data))[0] == 0
+    assert fsck(petrel, "--repair", str(data))[0] == 0, "repairing a repaired directory changes nothing"
+    assert fsck(petrel, str(tmp_path / "missing"))[0] == 8
+    assert fsck(petrel, "--no-such-flag", str(data))[0] == 16
+
+
+def test_json_report_names_file_position_and_offset(petrel, tmp_path):
+    data = make_log_dir(petrel, tmp_path)
+    segment = data / "orders-0" / "00000000000000000000.log"
+    size = segment.stat().st_size
+    segment.write_bytes(segment.read_bytes() + b"\0" * 1000)
+    code, out, _ = fsck(petrel, "--json", str(data))
+    report = json.loads(out)
+    assert code == 4 and report["exitCode"] == 4
+    finding = next(f for f in report["findings"] if f["kind"] == "zero-filled-tail")
+    assert finding["file"] == str(segment) and finding["position"] == size and finding["severity"] == "error"
+    assert report["summary"]["errors"] >= 1
+
+
+def test_a_repair_killed_half_way_finishes_when_run_again(petrel, tmp_path):
+    data = make_log_dir(petrel, tmp_path)
+    partition = data / "orders-0"
+    damage(partition / "00000000000000000000.log", 3000)
+    (partition / "00000000000000000000.index").unlink()
+    (partition / "00000000000000000099.log.cleaned").write_bytes(b"left over")
+    env = {"PETREL_FSCK_CRASH_AFTER_STEPS": "1", "PATH": "/usr/bin:/bin"}
+    code, _, _ = fsck(petrel, "--repair", str(data), env=env)
+    assert code == 9, "the test hook kills the repair after its first step"
+    assert (data / "petrel-quarantine" / "repair-journal.json").exists()
+    code, out, _ = fsck(petrel, "--repair", str(data))
+    assert code == 1, out
+    assert "interrupted repair" in out
+    assert fsck(petrel, str(data))[0] == 0
+    assert not (data / "petrel-quarantine" / "repair-journal.json").exists()
+    manifest = [json.loads(line) for line in (data / "petrel-quarantine" / "MANIFEST.jsonl").read_text().splitlines()]
+    assert any(entry["source"].endswith(".log.cleaned") for entry in manifest)
+    assert any(entry["source"].endswith("00000000000000000000.log") and entry["bytes"] > 0 for entry in manifest)
+    # The repaired log reads, and the engine opens it.
+    run([petrel, "log", "read", "--data-dir", str(data), "--topic", "orders"])
