@@ -268,3 +268,20 @@ public struct LogDirectoryChecker {
         }
     }
 }
+
+extension LogDirectoryChecker {
+    /// Checks one segment's offset and time index against its log (for `petrel dump
+    /// --verify-index`): the index findings only.
+    public static func verifyIndexes(ofSegment logFile: String) -> [Finding] {
+        let url = URL(fileURLWithPath: logFile)
+        guard let base = SegmentFiles.baseOffset(ofFile: url.lastPathComponent, suffix: SegmentFiles.logSuffix) else {
+            return [Finding(.error, .unknownFile, file: logFile, message: "not a segment file name", repair: nil)]
+        }
+        var result = FsckResult()
+        _ = LogDirectoryChecker(path: url.deletingLastPathComponent().path)
+            .scanSegment(url.deletingLastPathComponent().path, base: base, previousNext: nil, isLast: false, into: &result)
+        let indexKinds: Set<Finding.Kind> = [.missingIndex, .truncatedIndex, .indexEntryInvalid, .indexEntryPastEnd, .indexPreallocatedTail,
+                                             .timeIndexOutOfOrder, .timeIndexInconsistent]
+        return result.findings.filter { indexKinds.contains($0.kind) }
+    }
+}

@@ -73,3 +73,24 @@ def test_a_repair_killed_half_way_finishes_when_run_again(petrel, tmp_path):
     assert any(entry["source"].endswith("00000000000000000000.log") and entry["bytes"] > 0 for entry in manifest)
     # The repaired log reads, and the engine opens it.
     run([petrel, "log", "read", "--data-dir", str(data), "--topic", "orders"])
+
+
+def test_dump_reads_indexes_checkpoints_and_verifies_an_index(petrel, tmp_path):
+    data = make_log_dir(petrel, tmp_path, lines=3000)
+    partition = data / "orders-0"
+    entries = [json.loads(line) for line in run([petrel, "dump", "--json", str(partition / "00000000000000000000.index")]).decode().splitlines()]
+    assert entries and all(set(e) == {"file", "offset", "position"} for e in entries)
+    assert [e["offset"] for e in entries] == sorted(e["offset"] for e in entries)
+    times = [json.loads(line) for line in run([petrel, "dump", "--json", str(partition / "00000000000000000000.timeindex")]).decode().splitlines()]
+    assert times and all("timestamp" in t for t in times)
+    out = run([petrel, "dump", "--verify-index", str(partition / "00000000000000000000.log")]).decode()
+    assert "indexes agree with the log" in out
+    checkpoint = run([petrel, "dump", str(data / "recovery-point-offset-checkpoint")]).decode()
+    assert "orders 0 3000" in checkpoint
+    # An index entry pointing inside a batch is reported, and the exit status says so.
+    index = partition / "00000000000000000000.index"
+    raw = bytearray(index.read_bytes())
+    raw[7] ^= 0x01
+    index.write_bytes(bytes(raw))
+    done = subprocess.run([petrel, "dump", "--verify-index", str(partition / "00000000000000000000.log")], capture_output=True, timeout=60)
+    assert done.returncode == 1 and b"index-entry-invalid" in done.stdout

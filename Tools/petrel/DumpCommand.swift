@@ -1,19 +1,23 @@
 import ArgumentParser
 import Foundation
 import PetrelFormat
+import PetrelRepair
 
 /// `petrel dump`: prints the batches (and optionally records) of files holding RecordBatch v2
 /// data laid end to end, such as Kafka `.log` segments. Read-only.
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump",
-        abstract: "Print the record batches in log segment files, like kafka-dump-log.",
+        abstract: "Print log segments, indexes, transaction indexes, producer snapshots and checkpoints, like kafka-dump-log.",
         discussion: """
-            Each file is read as RecordBatch v2 batches laid end to end (a .log segment). Every batch \
-            is checked (magic, length, CRC32C, counts); the dump stops at the first invalid batch of a \
-            file and reports its byte position. With --json, one JSON object per batch per line; keys, \
-            values and header values are hex strings (null stays null). Exit status: 0 when every \
-            batch is valid, 1 when a file holds an invalid batch, 2 when a file cannot be read.
+            A file's kind comes from its name: .index, .timeindex, .txnindex, .snapshot, *-checkpoint, \
+            partition.metadata; anything else is read as RecordBatch v2 batches laid end to end (a .log \
+            segment). Every batch is checked (magic, length, CRC32C, counts); the dump stops at the \
+            first invalid batch of a file and reports its byte position. --verify-index checks a \
+            segment's offset and time index against it. With --json, one JSON object per batch or entry \
+            per line; keys, values and header values are hex strings (null stays null). Exit status: 0 \
+            when everything is valid, 1 when a file holds an invalid batch or index, 2 when a file \
+            cannot be read.
             """
     )
 
@@ -25,6 +29,9 @@ struct DumpCommand: ParsableCommand {
 
     @Flag(help: "Print JSON lines instead of text.")
     var json = false
+
+    @Flag(help: "For segments: check the offset and time index beside each against it.")
+    var verifyIndex = false
 
     func run() throws {
         var status: Int32 = 0
@@ -38,8 +45,21 @@ struct DumpCommand: ParsableCommand {
                 continue
             }
             if !json { print("Dumping \(file)") }
-            let valid = data.withUnsafeBytes { dump(file: file, buffer: $0) }
-            if !valid { status = max(status, 1) }
+            let kind = DumpFiles.kind(of: file)
+            if case .log = kind {
+                let valid = data.withUnsafeBytes { dump(file: file, buffer: $0) }
+                if !valid { status = max(status, 1) }
+                if verifyIndex {
+                    let findings = LogDirectoryChecker.verifyIndexes(ofSegment: file)
+                    for finding in findings { print(json ? jsonFinding(finding) : finding.line) }
+                    if !json && findings.isEmpty { print("indexes agree with the log") }
+                    if findings.contains(where: { $0.severity == .error }) { status = max(status, 1) }
+                }
+            } else {
+                let lines = DumpFiles.lines(for: file, kind: kind, data: data, json: json)
+                for line in lines { print(line) }
+                if lines.contains(where: { $0.contains("\"error\"") || $0.hasPrefix("error:") }) { status = max(status, 1) }
+            }
         }
         if status != 0 { throw ExitCode(status) }
     }
@@ -92,6 +112,12 @@ struct DumpCommand: ParsableCommand {
         }
         return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
+}
+
+private func jsonFinding(_ finding: Finding) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: (try? encoder.encode(finding)) ?? Data(), as: UTF8.self)
 }
 
 func printError(_ message: String) {
