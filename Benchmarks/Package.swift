@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 .product(name: "PetrelStorage", package: rootPackageIdentity),
                 .product(name: "PetrelFormat", package: rootPackageIdentity),
+                .product(name: "PetrelRepair", package: rootPackageIdentity),
             ],
             path: "Benchmarks/PetrelStorageBench"
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import PetrelFormat
 import PetrelStorage
+import PetrelRepair
 import Synchronization
 
 // Storage-engine workloads for the goals of the storage issue, each beside the physical
@@ -147,6 +148,15 @@ for cold in [true, false] {
     report("Unclean recovery scan (\(cold ? "cold" : "warm"))", mb(rate),
            cold ? "min(CRC32C \(gb(crcRate)), cold read \(coldRead.map(mb) ?? "n/a"))" : "CRC32C \(gb(crcRate))", ratio(rate, limit))
     try log.close()
+}
+
+// 5b. fsck of the same (page-cached) log directory: every batch CRC-checked, indexes against it.
+do {
+    let start = Clock.now
+    let result = try LogDirectoryChecker(path: appendLog.directory).check()
+    let rate = Double(result.bytesChecked) / Clock.seconds(since: start)
+    precondition(result.errorCount == 0, "the benchmark's log must be clean")
+    report("fsck, page-cached log", gb(rate), "CRC32C \(gb(crcRate)); goal ≥ 1 GB/s", ratio(rate, crcRate) + (rate >= 1e9 ? ", goal met" : ", goal not met"))
 }
 
 // 6. Clean open of many segments (one batch each).
