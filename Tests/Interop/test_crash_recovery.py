@@ -72,7 +72,12 @@ def test_sigkill_loses_nothing_acknowledged(petrel, tmp_path):
 
         collector = threading.Thread(target=collect, daemon=True)
         collector.start()
-        time.sleep(rng.uniform(0.02, 0.3))
+        # Kill at a random moment after the appender is under way (its first acknowledgement),
+        # so that a slow start on a cold machine does not turn the kill into a no-op.
+        started = time.monotonic()
+        while not acked and time.monotonic() - started < 10:
+            time.sleep(0.001)
+        time.sleep(rng.uniform(0.0, 0.25))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         collector.join(timeout=30)
