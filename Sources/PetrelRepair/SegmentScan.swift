@@ -33,37 +33,25 @@ extension LogDirectoryChecker {
         }
         var warnedTimestamps = false
         data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            var reader = RecordBatchReader(bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
+            func reportStop(_ reason: SegmentBatchWalker.Stop, at position: Int) {
+                let tail = UnsafeRawBufferPointer(rebasing: bytes[position...])
+                let kind: Finding.Kind
+                switch reason {
+                case .invalidBatch: kind = tail.allSatisfy { $0 == 0 } ? .zeroFilledTail : .invalidBatch
+                default: kind = .offsetsOutOfOrder
+                }
+                let zeros = kind == .zeroFilledTail
+                result.findings.append(Finding(.error, kind, file: logFile, position: position, offset: scan.nextOffset,
+                                               message: zeros ? "\(tail.count) zero bytes after the last batch" : "\(reason) (\(tail.count) bytes from here)",
+                                               repair: "cut the segment at byte \(position); the \(tail.count) bytes go to quarantine"))
+                scan.cutAt = position
+            }
+            var walker = SegmentBatchWalker(bytes, baseOffset: base, minimumFirstOffset: nil, offsetLimit: nil)
             var maxTimestamp = Int64.min
-            while reader.position < bytes.count {
-                let position = reader.position
-                let batch: RecordBatch
-                do throws(FormatError) {
-                    guard let next = try reader.next() else { break }
-                    batch = next
-                } catch {
-                    let tail = UnsafeRawBufferPointer(rebasing: bytes[position...])
-                    let zeros = tail.allSatisfy { $0 == 0 }
-                    result.findings.append(Finding(.error, zeros ? .zeroFilledTail : .invalidBatch, file: logFile, position: position,
-                                                   offset: scan.nextOffset,
-                                                   message: zeros ? "\(tail.count) zero bytes after the last batch" : "\(error) (\(tail.count) bytes from here)",
-                                                   repair: "cut the segment at byte \(position); the \(tail.count) bytes go to quarantine"))
-                    scan.cutAt = position
-                    break
-                }
-                if let first = scan.firstOffset, batch.baseOffset < scan.nextOffset || batch.baseOffset < first {
-                    let remaining = bytes.count - position
-                    result.findings.append(Finding(.error, .offsetsOutOfOrder, file: logFile, position: position, offset: batch.baseOffset,
-                                                   message: "batch starts at offset \(batch.baseOffset), expected at least \(scan.nextOffset)",
-                                                   repair: "cut the segment at byte \(position); the \(remaining) bytes go to quarantine"))
-                    scan.cutAt = position
-                    break
-                }
-                if batch.lastOffset - min(base, batch.baseOffset) > Int64(Int32.max) {
-                    result.findings.append(Finding(.error, .offsetsOutOfOrder, file: logFile, position: position, offset: batch.baseOffset,
-                                                   message: "batch offsets do not fit the segment's 32-bit relative offsets",
-                                                   repair: "cut the segment at byte \(position)"))
-                    scan.cutAt = position
+            while true {
+                let position = walker.position
+                guard let batch = walker.next() else {
+                    if let stop = walker.stop { reportStop(stop.reason, at: stop.position) }
                     break
                 }
                 if scan.firstOffset == nil { scan.firstOffset = batch.baseOffset }

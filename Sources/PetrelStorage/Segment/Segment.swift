@@ -224,29 +224,14 @@ final class Segment: @unchecked Sendable {
         offsetOfMaxTimestamp = -1
         bytesSinceLastIndexEntry = 0
         let bytes = activeMapping!.bytes(from: 0, count: fileBytes)
-        var reader = RecordBatchReader(bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
-        var problem: String?
-        while reader.position < fileBytes {
-            let position = reader.position
-            let batch: RecordBatch
-            do throws(FormatError) {
-                guard let next = try reader.next() else { break }
-                batch = next
-            } catch {
-                problem = error.description
-                break
-            }
-            if batch.baseOffset < nextOffset || batch.lastOffset - baseOffset > Int64(Int32.max) {
-                problem = "batch at byte \(position) has offsets \(batch.baseOffset)...\(batch.lastOffset), expected ≥ \(nextOffset)"
-                break
-            }
-            if let offsetLimit, batch.lastOffset >= offsetLimit {
-                problem = "batch at byte \(position) reaches offset \(batch.lastOffset), at or past the next segment's base \(offsetLimit)"
-                break
-            }
+        var walker = SegmentBatchWalker(bytes, baseOffset: baseOffset, minimumFirstOffset: baseOffset, offsetLimit: offsetLimit)
+        while true {
+            let position = walker.position
+            guard let batch = walker.next() else { break }
             noteBatch(position: position, sizeBytes: batch.sizeBytes, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
             sizeBytes = position + batch.sizeBytes
         }
+        let problem = walker.stop.map { "at byte \($0.position): \($0.reason)" }
         published.store(sizeBytes, ordering: .releasing)
         return RecoveryScan(validBytes: sizeBytes, fileBytes: fileBytes, problem: problem)
     }
