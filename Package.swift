@@ -19,6 +19,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // CRC32C (Castagnoli): the SSE4.2 instruction behind a runtime CPU check, with a
@@ -45,9 +46,16 @@ let package = Package(
             dependencies: ["PetrelFormat", "PetrelStorage"],
             swiftSettings: swiftSettings
         ),
+        // The benchmark harness behind `petrel bench`: workloads, same-run baselines, peers, reports.
+        .target(
+            name: "PetrelBench",
+            dependencies: ["PetrelFormat", "PetrelStorage", "PetrelRepair", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "petrel",
             dependencies: [
+                "PetrelBench",
                 "PetrelFormat",
                 "PetrelStorage",
                 "PetrelRepair",

@@ -26,16 +26,5 @@ let package = Package(
             path: "Benchmarks/PetrelFormatBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // Storage workloads against this machine's limits measured in the same run (fio,
-        // memcpy, CRC32C): a plain executable, as its workloads are whole runs, not iterations.
-        .executableTarget(
-            name: "PetrelStorageBench",
-            dependencies: [
-                .product(name: "PetrelStorage", package: rootPackageIdentity),
-                .product(name: "PetrelFormat", package: rootPackageIdentity),
-                .product(name: "PetrelRepair", package: rootPackageIdentity),
-            ],
-            path: "Benchmarks/PetrelStorageBench"
-        ),
     ]
 )

@@ -192,12 +192,10 @@ struct IndexCursor {
         guard data != nil else { return }
         switch kind {
         case .offset:
-            while next < count, entry(next).value <= Int64(position) {
+            while next < count, entry(next).value <= Int64(position), !isPreallocated(next) {
                 let (offset, entryPosition) = entry(next)
                 if offset <= previousKey || entryPosition <= previousOffset {
-                    if !(offset == base && entryPosition == 0 && next > 0) {
-                        report(.indexEntryInvalid, next, "entry \(next) (offset \(offset), byte \(entryPosition)) does not increase", offset: offset)
-                    }
+                    report(.indexEntryInvalid, next, "entry \(next) (offset \(offset), byte \(entryPosition)) does not increase", offset: offset)
                 } else if entryPosition != Int64(position) {
                     report(.indexEntryInvalid, next, "entry \(next) points at byte \(entryPosition), inside a batch", offset: offset)
                 } else if offset < baseOffset || offset > lastOffset {
@@ -208,7 +206,7 @@ struct IndexCursor {
                 next += 1
             }
         case .time:
-            while next < count, entry(next).value <= lastOffset {
+            while next < count, entry(next).value <= lastOffset, !isPreallocated(next) {
                 let (timestamp, offset) = entry(next)
                 if timestamp <= previousKey || offset < previousOffset {
                     report(.timeIndexOutOfOrder, next, "entry \(next) (timestamp \(timestamp), offset \(offset)) does not increase", offset: offset)
@@ -222,26 +220,31 @@ struct IndexCursor {
         }
     }
 
+    /// An all-zero entry after the first: the unused, preallocated part of an untrimmed index.
+    private func isPreallocated(_ index: Int) -> Bool {
+        guard index > 0 else { return false }
+        let (key, value) = entry(index)
+        return kind == .offset ? (key == base && value == 0) : (key == 0 && value == base)
+    }
+
     /// Entries left after the last valid batch: past the end, or a preallocated zero tail.
     mutating func finish(validEnd: Int, nextOffset: Int64) {
         guard data != nil, next < count else { return }
-        let remaining = (next..<count).map(entry)
-        let allZero = remaining.allSatisfy { kind == .offset ? ($0.key == base && $0.value == 0) : ($0.key == 0 && $0.value == base) }
-        if allZero && next > 0 || allZero && kind == .offset && remaining.count > 0 && next == 0 && count > 1 {
-            report(.indexPreallocatedTail, next, "\(remaining.count) unused preallocated entries at the end (an index not trimmed at shutdown)",
+        if (next..<count).allSatisfy(isPreallocated) {
+            report(.indexPreallocatedTail, next, "\(count - next) unused preallocated entries at the end (an index not trimmed at shutdown)",
                    severity: .warning)
             return
         }
         switch kind {
         case .offset:
-            let (offset, position) = remaining[0]
+            let (offset, position) = entry(next)
             if position >= Int64(validEnd) {
                 report(.indexEntryPastEnd, next, "entry \(next) points at byte \(position), past the end \(validEnd) of the valid log", offset: offset)
             } else {
                 report(.indexEntryInvalid, next, "entry \(next) points at byte \(position), inside the last batch", offset: offset)
             }
         case .time:
-            let (timestamp, offset) = remaining[0]
+            let (timestamp, offset) = entry(next)
             report(.timeIndexInconsistent, next, "entry \(next) (timestamp \(timestamp)) names offset \(offset), past the log end \(nextOffset)", offset: offset)
         }
     }
