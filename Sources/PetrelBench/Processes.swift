@@ -13,13 +13,14 @@ enum Processes {
 
     /// Runs `executable` with `arguments`; returns (exit status, stdout) or nil when it could
     /// not start. Killed after `timeoutSeconds`.
-    static func run(_ executable: String, _ arguments: [String], timeoutSeconds: Double = 300) -> (status: Int32, output: String)? {
+    static func run(_ executable: String, _ arguments: [String], timeoutSeconds: Double = 300,
+                    includingStandardError: Bool = false) -> (status: Int32, output: String)? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        process.standardError = includingStandardError ? pipe : FileHandle.nullDevice
         do { try process.run() } catch { return nil }
         let deadline = DispatchTime.now() + timeoutSeconds
         let timer = DispatchSource.makeTimerSource()

@@ -69,7 +69,8 @@ public struct BenchRunner {
     }
 
     static func toolchain() -> String {
-        Processes.find("swift").flatMap { Processes.run($0, ["--version"])?.output.split(separator: "\n").first.map(String.init) } ?? "unknown"
+        Processes.run("/bin/sh", ["-c", "swift --version 2>&1"])?.output.split(separator: "\n").first { $0.contains("Swift version") }
+            .map(String.init) ?? "unknown"
     }
 
     static func commit() -> String {

@@ -177,14 +177,17 @@ enum Workloads {
     }
 
     static func readSequential(_ context: BenchContext, cold: Bool) throws -> WorkloadResult {
-        let log = try readableLog(context)
         if cold {
+            // Pages mapped by a live log stay resident through drop_caches: close it first.
+            try context.readableLog?.close()
+            context.readableLog = nil
             guard Baselines.dropCaches() else {
                 return WorkloadResult(name: "read-seq-cold", description: "skipped: dropping the page cache is not permitted", parameters: [:],
                                       records: 0, bytes: 0, seconds: 0, recordsPerSecond: 0, megabytesPerSecond: 0, cpuSeconds: 0,
                                       peakRSSBytes: 0, fsyncs: 0, notes: ["cannot write /proc/sys/vm/drop_caches"])
             }
         }
+        let log = try readableLog(context)
         var bytes = 0, records = 0
         var touched: UInt8 = 0
         let measurement = try Measurement.of {

@@ -105,4 +105,8 @@ public final class FaultInjectingFileIO: FileIO {
     public func tryLockExclusive(_ descriptor: Int32, path: String) throws(StorageError) -> Bool {
         try underlying.tryLockExclusive(descriptor, path: path)
     }
+
+    public func advise(_ address: UnsafeMutableRawPointer, length: Int, _ advice: MappingAdvice) {
+        underlying.advise(address, length: length, advice)
+    }
 }

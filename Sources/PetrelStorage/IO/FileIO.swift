@@ -29,8 +29,17 @@ public protocol FileIO: Sendable {
     func mmap(_ descriptor: Int32, length: Int, writable: Bool, path: String) throws(StorageError) -> UnsafeMutableRawPointer
     func munmap(_ address: UnsafeMutableRawPointer, length: Int)
     func msync(_ address: UnsafeMutableRawPointer, length: Int, path: String) throws(StorageError)
+    /// Tells the kernel how a mapping will be read: sequentially (deeper readahead), or that a
+    /// range will be needed soon (read it in now, asynchronously). Advice only: never fails.
+    func advise(_ address: UnsafeMutableRawPointer, length: Int, _ advice: MappingAdvice)
     /// Takes an exclusive advisory lock (flock) without waiting; false when another holds it.
     func tryLockExclusive(_ descriptor: Int32, path: String) throws(StorageError) -> Bool
+}
+
+/// How a mapped range will be used (madvise).
+public enum MappingAdvice: Sendable {
+    case sequential
+    case willNeed
 }
 
 extension FileIO {

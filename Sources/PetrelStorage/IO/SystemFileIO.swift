@@ -113,4 +113,8 @@ public struct SystemFileIO: FileIO {
         }
         return true
     }
+
+    public func advise(_ address: UnsafeMutableRawPointer, length: Int, _ advice: MappingAdvice) {
+        _ = madvise(address, length, advice == .sequential ? MADV_SEQUENTIAL : MADV_WILLNEED)
+    }
 }

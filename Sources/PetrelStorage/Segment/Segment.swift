@@ -224,9 +224,20 @@ final class Segment: @unchecked Sendable {
         offsetOfMaxTimestamp = -1
         bytesSinceLastIndexEntry = 0
         let bytes = activeMapping!.bytes(from: 0, count: fileBytes)
+        let mappedBytes = (fileBytes + 4095) & ~4095
+        if fileBytes > 0 { io.advise(activeMapping!.base, length: mappedBytes, .sequential) }
+        // Ask for the file ahead of the scan in large windows, so that a cold scan reads the disk
+        // in big requests rather than one readahead window per page fault.
+        let windowBytes = 8 << 20
+        var advisedUpTo = 0
         var walker = SegmentBatchWalker(bytes, baseOffset: baseOffset, minimumFirstOffset: baseOffset, offsetLimit: offsetLimit)
         while true {
             let position = walker.position
+            if position + windowBytes > advisedUpTo && advisedUpTo < mappedBytes {
+                let length = min(2 * windowBytes, mappedBytes - advisedUpTo)
+                io.advise(activeMapping!.base + advisedUpTo, length: length, .willNeed)
+                advisedUpTo += length
+            }
             guard let batch = walker.next() else { break }
             noteBatch(position: position, sizeBytes: batch.sizeBytes, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
             sizeBytes = position + batch.sizeBytes
