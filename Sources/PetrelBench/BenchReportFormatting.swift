@@ -15,7 +15,7 @@ enum BenchReportFormatting {
         var parts: [String] = []
         if result.megabytesPerSecond > 0 { parts.append(String(format: "%.0f MB/s", result.megabytesPerSecond)) }
         if result.recordsPerSecond > 0 { parts.append(String(format: "%.0f rec/s", result.recordsPerSecond)) }
-        if result.megabytesPerSecond == 0 && result.recordsPerSecond == 0 { parts.append(String(format: "%.3f s", result.seconds)) }
+        if result.megabytesPerSecond == 0 { parts.append(String(format: "%.3f s", result.seconds)) }
         return parts.joined(separator: ", ")
     }
 
