@@ -29,10 +29,12 @@ final class BenchContext: @unchecked Sendable {
 enum FsyncMode: String {
     case none, every16MiB = "16mib", beforeAck = "ack"
 
-    var policy: FlushPolicy {
+    /// The flush policy for records of `recordBytes`: "every 16 MiB" is Kafka's `flush.messages`
+    /// set to the number of records in 16 MiB.
+    func policy(recordBytes: Int) -> FlushPolicy {
         switch self {
         case .none: .kafkaDefault
-        case .every16MiB: .interval(messages: .max, milliseconds: .max)  // set per workload from the record size
+        case .every16MiB: .interval(messages: Int64((16 << 20) / recordBytes), milliseconds: .max)
         case .beforeAck: .beforeAcknowledge
         }
     }
@@ -92,7 +94,7 @@ enum Workloads {
         let before = Baselines.fio(fio, directory: context.root)
         let io = FaultInjectingFileIO()  // no faults: counts fdatasync calls
         var config = LogConfig()
-        config.flushPolicy = fsync == .every16MiB ? .interval(messages: Int64((16 << 20) / recordBytes), milliseconds: .max) : fsync.policy
+        config.flushPolicy = fsync.policy(recordBytes: recordBytes)
         let (log, _) = try Log.open(directory: context.directory(name), config: config, io: io)
         let bytesTarget = context.appendBytesMax
         let secondsMax = fsync == .beforeAck ? context.ackSeconds : context.appendSecondsMax

@@ -282,9 +282,10 @@ final class Segment: @unchecked Sendable {
             activeMapping = try FileMapping(descriptor: descriptor, length: fileBytes, writable: false, path: logPath, io: io)
         }
         let bytes = activeMapping!.bytes(from: 0, count: fileBytes)
-        let hint = offsetIndex!.file.count > 0 ? offsetIndex!.entry(offsetIndex!.file.count - 1) : (baseOffset, 0)
-        var position = hint.1
-        nextOffset = hint.0 == baseOffset && hint.1 == 0 ? baseOffset : hint.0
+        // Start at the last indexed batch (or the start): the scan sets the end offset.
+        let hintPosition = offsetIndex!.file.count > 0 ? offsetIndex!.entry(offsetIndex!.file.count - 1).position : 0
+        var position = hintPosition
+        nextOffset = baseOffset
         while let header = BatchHeader(in: bytes, at: position) {
             nextOffset = header.nextOffset
             if header.maxTimestamp > maxTimestamp {
@@ -298,7 +299,7 @@ final class Segment: @unchecked Sendable {
                                path: logPath, position: Int64(position))
         }
         sizeBytes = fileBytes
-        bytesSinceLastIndexEntry = fileBytes - hint.1
+        bytesSinceLastIndexEntry = fileBytes - hintPosition
         published.store(fileBytes, ordering: .releasing)
     }
 
