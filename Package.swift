@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "PetrelFormat", targets: ["PetrelFormat"]),
         .library(name: "PetrelStorage", targets: ["PetrelStorage"]),
         .library(name: "PetrelRepair", targets: ["PetrelRepair"]),
+        .library(name: "PetrelProtocol", targets: ["PetrelProtocol"]),
         .executable(name: "petrel", targets: ["petrel"]),
     ],
     dependencies: [
@@ -40,6 +41,8 @@ let package = Package(
             dependencies: ["PetrelFormat"],
             swiftSettings: swiftSettings
         ),
+        // Kafka wire codecs only: framing, headers, message bodies. No I/O, no state.
+        .target(name: "PetrelProtocol", swiftSettings: swiftSettings),
         // fsck and dump as a library: checks, repair plans, the journal and quarantine.
         .target(
             name: "PetrelRepair",
@@ -76,6 +79,11 @@ let package = Package(
         .testTarget(
             name: "PetrelFormatTests",
             dependencies: ["PetrelFormat", "CCRC32C", "PetrelTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PetrelProtocolTests",
+            dependencies: ["PetrelProtocol", "PetrelTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,10 @@
+/// Kafka's error codes that this broker answers with (apache/kafka `Errors.java`).
+public enum ErrorCode: Int16, Sendable {
+    case none = 0
+    case offsetOutOfRange = 1
+    case corruptMessage = 2
+    case unknownTopicOrPartition = 3
+    case messageTooLarge = 10
+    case unsupportedVersion = 35
+    case invalidRequest = 42
+}
