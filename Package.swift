@@ -16,11 +16,14 @@ let package = Package(
         .library(name: "PetrelStorage", targets: ["PetrelStorage"]),
         .library(name: "PetrelRepair", targets: ["PetrelRepair"]),
         .library(name: "PetrelProtocol", targets: ["PetrelProtocol"]),
+        .library(name: "PetrelBroker", targets: ["PetrelBroker"]),
         .executable(name: "petrel", targets: ["petrel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // CRC32C (Castagnoli): the SSE4.2 instruction behind a runtime CPU check, with a
@@ -49,6 +52,17 @@ let package = Package(
             dependencies: ["PetrelFormat", "PetrelStorage"],
             swiftSettings: swiftSettings
         ),
+        // The Kafka-compatible broker: SwiftNIO for the network, PetrelStorage underneath.
+        .target(
+            name: "PetrelBroker",
+            dependencies: [
+                "PetrelFormat", "PetrelStorage", "PetrelProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The benchmark harness behind `petrel bench`: workloads, same-run baselines, peers, reports.
         .target(
             name: "PetrelBench",
@@ -59,6 +73,7 @@ let package = Package(
             name: "petrel",
             dependencies: [
                 "PetrelBench",
+                "PetrelBroker",
                 "PetrelFormat",
                 "PetrelStorage",
                 "PetrelRepair",

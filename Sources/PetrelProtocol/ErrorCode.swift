@@ -7,4 +7,6 @@ public enum ErrorCode: Int16, Sendable {
     case messageTooLarge = 10
     case unsupportedVersion = 35
     case invalidRequest = 42
+    case kafkaStorageError = 56
+    case invalidRecord = 87
 }

@@ -11,7 +11,7 @@ struct Petrel: ParsableCommand {
             has the storage engine's offline tools; the broker comes next.
             """,
         version: PetrelVersion.current,
-        subcommands: [LogCommand.self, FsckCommand.self, DumpCommand.self, BatchCommand.self, BenchCommand.self]
+        subcommands: [BrokerCommand.self, LogCommand.self, FsckCommand.self, DumpCommand.self, BatchCommand.self, BenchCommand.self]
     )
 }
 

@@ -1,0 +1,208 @@
+import Foundation
+import Logging
+public import PetrelFormat
+public import PetrelProtocol
+import PetrelStorage
+
+extension Broker {
+    /// Handles one request frame (without its size prefix). Returns the response frame's body
+    /// (header + body, without the size prefix), or nil when no response is due (Produce with
+    /// acks=0).
+    ///
+    /// - Throws: `ProtocolError` when the frame is malformed: the caller closes the connection.
+    public func handle(frame: [UInt8]) async throws(ProtocolError) -> [UInt8]? {
+        var reader = ProtocolReader(frame)
+        let header = try RequestHeader.read(from: &reader)
+        var writer = ProtocolWriter(reservingCapacity: 1024)
+        guard let api = header.knownApi, let range = Self.supportedApis.first(where: { $0.apiKey == api }) else {
+            throw ProtocolError(.unknownApiKey(header.apiKey), position: 0)
+        }
+        guard range.contains(header.apiVersion) else {
+            if api == .apiVersions {
+                // Too new: answer in v0 with our ApiVersions range, so the client retries lower.
+                ResponseHeader.write(correlationId: header.correlationId, apiKey: .apiVersions, apiVersion: 0, to: &writer)
+                ApiVersionsResponse(errorCode: .unsupportedVersion, apiKeys: Self.supportedApis.filter { $0.apiKey == .apiVersions })
+                    .write(version: 0, to: &writer)
+                return writer.bytes
+            }
+            throw ProtocolError(.unsupportedVersion(apiKey: header.apiKey, version: header.apiVersion), position: 2)
+        }
+        let version = header.apiVersion
+        ResponseHeader.write(correlationId: header.correlationId, apiKey: api, apiVersion: version, to: &writer)
+        switch api {
+        case .apiVersions:
+            _ = try ApiVersionsRequest.read(version: version, from: &reader)
+            ApiVersionsResponse(apiKeys: Self.supportedApis).write(version: version, to: &writer)
+        case .metadata:
+            let request = try MetadataRequest.read(version: version, from: &reader)
+            metadata(request).write(version: version, to: &writer)
+        case .produce:
+            let request = try ProduceRequest.read(version: version, from: &reader)
+            let response = await produce(request, version: version)
+            if request.acks == 0 { return nil }
+            response.write(version: version, to: &writer)
+        case .fetch:
+            let request = try FetchRequest.read(version: version, from: &reader)
+            await fetch(request).write(version: version, to: &writer)
+        case .listOffsets:
+            let request = try ListOffsetsRequest.read(version: version, from: &reader)
+            listOffsets(request).write(version: version, to: &writer)
+        default:
+            throw ProtocolError(.unknownApiKey(header.apiKey), position: 0)
+        }
+        return writer.bytes
+    }
+
+    // MARK: Metadata
+
+    func metadata(_ request: MetadataRequest) -> MetadataResponse {
+        var names = request.topics?.compactMap(\.name) ?? topicNames()
+        names = Array(NSOrderedSet(array: names)) as? [String] ?? names
+        var topics: [MetadataResponse.Topic] = []
+        for name in names {
+            var info = topicInfo(name)
+            if info == nil, config.autoCreateTopics, request.allowAutoTopicCreation, TopicPartition.isValidTopicName(name) {
+                info = try? createTopic(name, partitions: config.numPartitions)
+            }
+            guard let info else {
+                topics.append(.init(errorCode: .unknownTopicOrPartition, name: name, partitions: []))
+                continue
+            }
+            let partitions = (0..<info.partitions).map {
+                MetadataResponse.Partition(partitionIndex: $0, leaderId: config.nodeId, leaderEpoch: 0,
+                                           replicaNodes: [config.nodeId], isrNodes: [config.nodeId])
+            }
+            topics.append(.init(name: name, topicId: info.topicId, partitions: partitions))
+        }
+        return MetadataResponse(brokers: [.init(nodeId: config.nodeId, host: advertisedHost, port: advertisedPort)],
+                                clusterId: clusterId, controllerId: config.nodeId, topics: topics)
+    }
+
+    func topicNames() -> [String] { Set(manager.partitions.map(\.topic)).sorted() }
+
+    // MARK: Produce
+
+    func produce(_ request: ProduceRequest, version: Int16) async -> ProduceResponse {
+        var topics: [ProduceResponse.Topic] = []
+        for topic in request.topics {
+            var partitions: [ProduceResponse.Partition] = []
+            for partition in topic.partitions {
+                guard version >= 3 else {
+                    partitions.append(.init(index: partition.index, errorCode: .unsupportedVersion))
+                    continue
+                }
+                if topicInfo(topic.name) == nil, config.autoCreateTopics, TopicPartition.isValidTopicName(topic.name) {
+                    _ = try? createTopic(topic.name, partitions: config.numPartitions)
+                }
+                guard let log = log(topic.name, partition.index) else {
+                    partitions.append(.init(index: partition.index, errorCode: .unknownTopicOrPartition))
+                    continue
+                }
+                guard let records = partition.records, !records.isEmpty else {
+                    partitions.append(.init(index: partition.index, errorCode: .corruptMessage, errorMessage: "no records"))
+                    continue
+                }
+                do throws(StorageError) {
+                    let info = try await log.append(Array(records))
+                    partitions.append(.init(index: partition.index, errorCode: .none, baseOffset: info.firstOffset,
+                                            logStartOffset: log.logStartOffset))
+                } catch {
+                    partitions.append(.init(index: partition.index, errorCode: Self.errorCode(for: error), errorMessage: "\(error)"))
+                    logger.warning("produce to \(topic.name)-\(partition.index) failed: \(error)")
+                }
+            }
+            topics.append(.init(name: topic.name, partitions: partitions))
+        }
+        return ProduceResponse(topics: topics)
+    }
+
+    static func errorCode(for error: StorageError) -> ErrorCode {
+        switch error.code {
+        case .invalidBatch: .corruptMessage
+        case .batchTooLarge: .messageTooLarge
+        case .invalidAppend: .invalidRecord
+        case .offsetOutOfRange: .offsetOutOfRange
+        default: .kafkaStorageError
+        }
+    }
+
+    // MARK: Fetch
+
+    /// Reads whole batches for each partition, waiting up to `maxWaitMs` for `minBytes` (polled
+    /// every few milliseconds; a wake-up on append comes later).
+    func fetch(_ request: FetchRequest) async -> FetchResponse {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, request.maxWaitMs)) * 1_000_000
+        while true {
+            let (response, bytes, hasError) = readFetch(request)
+            if bytes >= Int(max(1, request.minBytes)) || hasError || DispatchTime.now().uptimeNanoseconds >= deadline {
+                return response
+            }
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
+    }
+
+    private func readFetch(_ request: FetchRequest) -> (FetchResponse, Int, Bool) {
+        var budget = Int(max(0, request.maxBytes))
+        var total = 0
+        var hasError = false
+        var topics: [FetchResponse.Topic] = []
+        for topic in request.topics {
+            var partitions: [FetchResponse.Partition] = []
+            for partition in topic.partitions {
+                guard let log = log(topic.topic, partition.partition) else {
+                    partitions.append(.init(partitionIndex: partition.partition, errorCode: .unknownTopicOrPartition,
+                                            highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: nil))
+                    hasError = true
+                    continue
+                }
+                let end = log.logEndOffset, start = log.logStartOffset
+                guard partition.fetchOffset >= start && partition.fetchOffset <= end else {
+                    partitions.append(.init(partitionIndex: partition.partition, errorCode: .offsetOutOfRange,
+                                            highWatermark: end, lastStableOffset: end, logStartOffset: start, records: nil))
+                    hasError = true
+                    continue
+                }
+                var records: [UInt8] = []
+                if partition.fetchOffset < end {
+                    // At least one whole batch for the first partition with data, whatever the bounds.
+                    let limit = total == 0 ? max(1, min(Int(partition.partitionMaxBytes), budget)) : min(Int(partition.partitionMaxBytes), budget)
+                    if limit > 0 {
+                        records = (try? log.read(fromOffset: partition.fetchOffset, maxBytes: limit) { slice -> [UInt8] in
+                            // The first batch always; later ones only within the limit.
+                            total == 0 || slice.bytes.count <= limit ? Array(slice.bytes) : []
+                        }) ?? []
+                    }
+                }
+                total += records.count
+                budget = max(0, budget - records.count)
+                partitions.append(.init(partitionIndex: partition.partition, errorCode: .none, highWatermark: end,
+                                        lastStableOffset: end, logStartOffset: start, records: records))
+            }
+            topics.append(.init(topic: topic.topic, partitions: partitions))
+        }
+        return (FetchResponse(topics: topics), total, hasError)
+    }
+
+    // MARK: ListOffsets
+
+    func listOffsets(_ request: ListOffsetsRequest) -> ListOffsetsResponse {
+        ListOffsetsResponse(topics: request.topics.map { topic in
+            .init(name: topic.name, partitions: topic.partitions.map { partition in
+                guard let log = log(topic.name, partition.partitionIndex) else {
+                    return .init(partitionIndex: partition.partitionIndex, errorCode: .unknownTopicOrPartition)
+                }
+                switch partition.timestamp {
+                case ListOffsetsRequest.earliestTimestamp:
+                    return .init(partitionIndex: partition.partitionIndex, errorCode: .none, timestamp: -1, offset: log.logStartOffset, leaderEpoch: 0)
+                case ListOffsetsRequest.latestTimestamp:
+                    return .init(partitionIndex: partition.partitionIndex, errorCode: .none, timestamp: -1, offset: log.logEndOffset, leaderEpoch: 0)
+                default:
+                    if let found = try? log.offset(forTimestamp: partition.timestamp) {
+                        return .init(partitionIndex: partition.partitionIndex, errorCode: .none, timestamp: found.timestamp, offset: found.offset, leaderEpoch: 0)
+                    }
+                    return .init(partitionIndex: partition.partitionIndex, errorCode: .none, timestamp: -1, offset: -1, leaderEpoch: -1)
+                }
+            })
+        })
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+public import PetrelFormat
+public import PetrelProtocol
+public import PetrelStorage
+import Synchronization
+
+/// A single-node Kafka-compatible broker over PetrelStorage: decodes a request frame, does the
+/// work (storage calls run on the cooperative pool, never on an event loop) and encodes the
+/// response. The network layer (`BrokerServer`) only frames bytes.
+public final class Broker: Sendable {
+    public let config: BrokerConfig
+    public let manager: LogManager
+    public let clusterId: String
+    let logger = Logger(label: "petrel.broker")
+    /// Topic name → partition count and topic id.
+    private let topics = Mutex<[String: TopicInfo]>([:])
+
+    struct TopicInfo: Sendable {
+        var partitions: Int32
+        var topicId: [UInt8]
+    }
+
+    /// The ApiVersions table this broker advertises: only what it implements. Produce is
+    /// advertised from 0 because librdkafka before 2.11.1 disables compression otherwise; 0–2
+    /// are answered UNSUPPORTED_VERSION.
+    public static let supportedApis: [ApiVersionRange] = [
+        ApiVersionRange(.produce, 0, 9),
+        ApiVersionRange(.fetch, 4, 12),
+        ApiVersionRange(.listOffsets, 1, 7),
+        ApiVersionRange(.metadata, 0, 12),
+        ApiVersionRange(.apiVersions, 0, 4),
+    ]
+
+    public init(config: BrokerConfig) throws {
+        self.config = config
+        manager = try LogManager(dataDirectory: config.dataDirectory, defaultConfig: config.log)
+        manager.startBackgroundTasks()
+        clusterId = try Self.loadOrCreateClusterId(directory: config.dataDirectory, nodeId: config.nodeId)
+        var known: [String: TopicInfo] = [:]
+        for partition in manager.partitions {
+            let topicId = (try? PartitionMetadataFile(directory: "\(config.dataDirectory)/\(partition.directoryName)").read()) ?? nil
+            var info = known[partition.topic] ?? TopicInfo(partitions: 0, topicId: topicId ?? [UInt8](repeating: 0, count: 16))
+            info.partitions = max(info.partitions, partition.partition + 1)
+            known[partition.topic] = info
+        }
+        topics.withLock { $0 = known }
+    }
+
+    /// Flushes every log, writes checkpoints and the clean-shutdown marker.
+    public func close() throws { try manager.close() }
+
+    /// `meta.properties` as Kafka writes it; the cluster id survives restarts.
+    static func loadOrCreateClusterId(directory: String, nodeId: Int32) throws -> String {
+        let path = "\(directory)/meta.properties"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cluster.id=") }) {
+            return String(line.dropFirst("cluster.id=".count))
+        }
+        var generator = SystemRandomNumberGenerator()
+        let id = PartitionMetadataFile.encodeTopicId((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try SystemFileIO().writeFileAtomically(path, bytes: Array("version=1\ncluster.id=\(id)\nnode.id=\(nodeId)\n".utf8))
+        return id
+    }
+
+    // MARK: Topics
+
+    func topicInfo(_ name: String) -> TopicInfo? { topics.withLock { $0[name] } }
+
+    /// Creates a topic with `partitions` partitions (idempotent for an existing topic).
+    @discardableResult
+    func createTopic(_ name: String, partitions: Int32) throws -> TopicInfo {
+        if let existing = topicInfo(name) { return existing }
+        var generator = SystemRandomNumberGenerator()
+        let topicId = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for partition in 0..<partitions {
+            _ = try manager.logCreatingIfMissing(for: TopicPartition(topic: name, partition: partition))
+        }
+        let info = TopicInfo(partitions: partitions, topicId: topicId)
+        topics.withLock { $0[name] = $0[name] ?? info }
+        logger.info("created topic \(name) with \(partitions) partitions")
+        return topicInfo(name) ?? info
+    }
+
+    func log(_ topic: String, _ partition: Int32) -> Log? {
+        guard partition >= 0, TopicPartition.isValidTopicName(topic) else { return nil }
+        return manager.log(for: TopicPartition(topic: topic, partition: partition))
+    }
+
+    var advertisedHost: String { config.advertisedHost ?? config.host }
+    var advertisedPort: Int32 { Int32(config.advertisedPort ?? config.port) }
+}
+
+extension PartitionMetadataFile {
+    /// Kafka's text form of a 16-byte id.
+    static func encodeTopicId(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

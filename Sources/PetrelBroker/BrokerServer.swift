@@ -1,0 +1,104 @@
+import Logging
+public import NIOCore
+public import NIOPosix
+import PetrelProtocol
+
+/// The network side of the broker on SwiftNIO: accepts connections, splits the byte stream into
+/// Kafka frames (bounded by `socket.request.max.bytes`), hands each to the `Broker` off the event
+/// loop, and writes responses back in request order, as pipelining clients require.
+public final class BrokerServer: Sendable {
+    public let broker: Broker
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+
+    /// Starts listening. The port actually bound is `localPort` (useful with port 0).
+    public init(broker: Broker, threads: Int = System.coreCount) throws {
+        self.broker = broker
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let frameBytesMax = broker.config.requestBytesMax
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(frameBytesMax: frameBytesMax)))
+                    try channel.pipeline.syncOperations.addHandler(KafkaRequestHandler(broker: broker))
+                }
+            }
+        channel = try bootstrap.bind(host: broker.config.host, port: broker.config.port).wait()
+    }
+
+    public var localPort: Int? { channel.localAddress?.port }
+
+    /// Stops accepting, closes connections, then closes the broker's logs cleanly.
+    public func shutdown() throws {
+        try? channel.close().wait()
+        try group.syncShutdownGracefully()
+        try broker.close()
+    }
+
+    /// Blocks until the listening channel closes.
+    public func wait() throws { try channel.closeFuture.wait() }
+}
+
+/// Splits the stream into frames: int32 size, then that many bytes. A negative or oversized
+/// size is a protocol error: the connection is closed, with the reason logged.
+struct KafkaFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = [UInt8]
+    let frameBytesMax: Int
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let size = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return .needMoreData }
+        guard size >= 0, Int(size) <= frameBytesMax else {
+            throw ProtocolError(.invalidLength(field: "frame size", length: Int64(size)), position: 0)
+        }
+        guard buffer.readableBytes >= 4 + Int(size) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 4)
+        let frame = buffer.readBytes(length: Int(size))!
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
+    }
+}
+
+/// Handles the frames of one connection: each goes to the broker on the cooperative pool, and
+/// responses are written in the order the requests came, whatever order they finish in.
+final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
+    // Safe: `lastWrite` is only touched on the channel's event loop (channelRead and the
+    // callbacks chained on futures of that loop).
+    typealias InboundIn = [UInt8]
+    typealias OutboundOut = ByteBuffer
+    let broker: Broker
+    private var lastWrite: EventLoopFuture<Void>?
+    private let logger = Logger(label: "petrel.connection")
+
+    init(broker: Broker) { self.broker = broker }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let loop = context.eventLoop
+        let promise = loop.makePromise(of: [UInt8]?.self)
+        let broker = self.broker
+        promise.completeWithTask { try await broker.handle(frame: frame) }
+        let previous = lastWrite ?? loop.makeSucceededVoidFuture()
+        let channel = context.channel
+        let logger = self.logger
+        lastWrite = previous.flatMap { promise.futureResult }.flatMap { response -> EventLoopFuture<Void> in
+            guard let response else { return loop.makeSucceededVoidFuture() }
+            var buffer = channel.allocator.buffer(capacity: response.count + 4)
+            buffer.writeInteger(Int32(response.count))
+            buffer.writeBytes(response)
+            return channel.writeAndFlush(buffer)
+        }.flatMapError { error in
+            // A client that went away while its response was on the way is not worth a warning.
+            if let channelError = error as? ChannelError, channelError == .ioOnClosedChannel { return loop.makeSucceededVoidFuture() }
+            logger.warning("closing connection from \(String(describing: channel.remoteAddress)): \(error)")
+            return channel.close()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("closing connection from \(String(describing: context.remoteAddress)): \(error)")
+        context.close(promise: nil)
+    }
+}
