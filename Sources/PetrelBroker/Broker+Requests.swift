@@ -47,6 +47,9 @@ extension Broker {
         case .listOffsets:
             let request = try ListOffsetsRequest.read(version: version, from: &reader)
             listOffsets(request).write(version: version, to: &writer)
+        case .initProducerId:
+            let request = try InitProducerIdRequest.read(version: version, from: &reader)
+            initProducerId(request).write(version: version, to: &writer)
         default:
             throw ProtocolError(.unknownApiKey(header.apiKey), position: 0)
         }
@@ -116,8 +119,27 @@ extension Broker {
         return ProduceResponse(topics: topics)
     }
 
+    // MARK: InitProducerId
+
+    /// Idempotent producers get a fresh id at epoch 0, or their own id with the epoch bumped when
+    /// they ask (KIP-360). Transactions are not implemented yet.
+    func initProducerId(_ request: InitProducerIdRequest) -> InitProducerIdResponse {
+        guard request.transactionalId == nil else {
+            return InitProducerIdResponse(errorCode: .transactionalIdAuthorizationFailed, producerId: -1, producerEpoch: -1)
+        }
+        if request.producerId >= 0 && request.producerEpoch >= 0 && request.producerEpoch < Int16.max {
+            return InitProducerIdResponse(producerId: request.producerId, producerEpoch: request.producerEpoch + 1)
+        }
+        guard let id = try? producerIds.next() else {
+            return InitProducerIdResponse(errorCode: .kafkaStorageError, producerId: -1, producerEpoch: -1)
+        }
+        return InitProducerIdResponse(producerId: id, producerEpoch: 0)
+    }
+
     static func errorCode(for error: StorageError) -> ErrorCode {
         switch error.code {
+        case .outOfOrderSequence: .outOfOrderSequenceNumber
+        case .invalidProducerEpoch: .invalidProducerEpoch
         case .invalidBatch: .corruptMessage
         case .batchTooLarge: .messageTooLarge
         case .invalidAppend: .invalidRecord

@@ -12,6 +12,7 @@ public final class Broker: Sendable {
     public let config: BrokerConfig
     public let manager: LogManager
     public let clusterId: String
+    let producerIds: ProducerIds
     let logger = Logger(label: "petrel.broker")
     /// Topic name → partition count and topic id.
     private let topics = Mutex<[String: TopicInfo]>([:])
@@ -30,6 +31,7 @@ public final class Broker: Sendable {
         ApiVersionRange(.listOffsets, 1, 7),
         ApiVersionRange(.metadata, 0, 12),
         ApiVersionRange(.apiVersions, 0, 4),
+        ApiVersionRange(.initProducerId, 0, 4),
     ]
 
     public init(config: BrokerConfig) throws {
@@ -37,6 +39,7 @@ public final class Broker: Sendable {
         manager = try LogManager(dataDirectory: config.dataDirectory, defaultConfig: config.log)
         manager.startBackgroundTasks()
         clusterId = try Self.loadOrCreateClusterId(directory: config.dataDirectory, nodeId: config.nodeId)
+        producerIds = try ProducerIds(directory: config.dataDirectory)
         var known: [String: TopicInfo] = [:]
         for partition in manager.partitions {
             let topicId = (try? PartitionMetadataFile(directory: "\(config.dataDirectory)/\(partition.directoryName)").read()) ?? nil

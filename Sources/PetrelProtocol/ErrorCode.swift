@@ -6,6 +6,9 @@ public enum ErrorCode: Int16, Sendable {
     case unknownTopicOrPartition = 3
     case messageTooLarge = 10
     case unsupportedVersion = 35
+    case outOfOrderSequenceNumber = 45
+    case invalidProducerEpoch = 47
+    case transactionalIdAuthorizationFailed = 53
     case invalidRequest = 42
     case kafkaStorageError = 56
     case invalidRecord = 87

@@ -27,6 +27,10 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case alreadyExists
         /// Another process holds the data directory's lock file.
         case directoryInUse
+        /// An idempotent producer's batch does not follow its previous one.
+        case outOfOrderSequence(producerId: Int64, sequence: Int32, expected: Int32)
+        /// A batch from an older epoch of a producer than the one the log has seen (fenced).
+        case invalidProducerEpoch(producerId: Int64, epoch: Int16, currentEpoch: Int16)
     }
 
     public var code: Code
@@ -61,6 +65,10 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case .notFound: text = "not found"
         case .alreadyExists: text = "already exists"
         case .directoryInUse: text = "the data directory is in use by another process"
+        case let .outOfOrderSequence(producer, sequence, expected):
+            text = "producer \(producer): sequence \(sequence) out of order, expected \(expected)"
+        case let .invalidProducerEpoch(producer, epoch, current):
+            text = "producer \(producer): epoch \(epoch) is older than the current \(current)"
         }
         if let path { text += " [file \(path)" + (position.map { " at byte \($0)" } ?? "") + "]" }
         if let offset { text += " [offset \(offset)]" }

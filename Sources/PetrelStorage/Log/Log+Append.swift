@@ -85,7 +85,10 @@ extension Log {
             queueCondition.lock()
             defer { queueCondition.unlock() }
             do throws(StorageError) {
-                _ = try enqueueLocked(validated, ownedBatches: owned) { continuation.resume(returning: $0) }
+                if case let .duplicate(info) = try enqueueLocked(validated, ownedBatches: owned, onComplete: { continuation.resume(returning: $0) }) {
+                    continuation.resume(returning: .success(info))
+                    return
+                }
             } catch {
                 continuation.resume(returning: .failure(error))
                 return
@@ -109,6 +112,11 @@ extension Log {
         let offsetCount: Int64
         let maxTimestamp: Int64
         let recordsCount: Int
+        let producerId: Int64
+        let producerEpoch: Int16
+        let firstSequence: Int32
+        let lastSequence: Int32
+        let isControl: Bool
     }
 
     private func validate(_ records: UnsafeRawBufferPointer, origin: AppendOrigin) throws(StorageError) -> [ValidatedBatch] {
@@ -129,7 +137,9 @@ extension Log {
                     }
                 }
                 batches.append(ValidatedBatch(bytes: batch.bytes, offsetCount: Int64(batch.lastOffsetDelta) + 1,
-                                              maxTimestamp: batch.maxTimestamp, recordsCount: Int(batch.recordsCount)))
+                                              maxTimestamp: batch.maxTimestamp, recordsCount: Int(batch.recordsCount),
+                                              producerId: batch.producerId, producerEpoch: batch.producerEpoch,
+                                              firstSequence: batch.baseSequence, lastSequence: batch.lastSequence, isControl: batch.isControl))
         }
         guard !batches.isEmpty else { throw StorageError(.invalidAppend(reason: "no batches")) }
         return batches
@@ -139,7 +149,11 @@ extension Log {
         let done = DispatchSemaphore(value: 0)
         queueCondition.lock()
         defer { queueCondition.unlock() }
-        let pending = try enqueueLocked(batches, ownedBatches: nil) { _ in done.signal() }
+        let pending: PendingAppend
+        switch try enqueueLocked(batches, ownedBatches: nil, onComplete: { _ in done.signal() }) {
+        case let .duplicate(info): return info
+        case let .queued(queued): pending = queued
+        }
         while true {
             if let result = pending.result { return try result.get() }
             if !writerActive {
@@ -156,15 +170,32 @@ extension Log {
         }
     }
 
-    /// Assigns offsets and queues an append; called with the queue lock held. Waits while the
-    /// queue holds `appendQueueBytesMax`.
+    private enum Enqueued {
+        case queued(PendingAppend)
+        /// An idempotent producer resent a batch already in the log: its original offsets.
+        case duplicate(AppendInfo)
+    }
+
+    /// Checks producer sequences, assigns offsets and queues an append; called with the queue
+    /// lock held. Waits while the queue holds `appendQueueBytesMax`.
     private func enqueueLocked(
         _ batches: [ValidatedBatch], ownedBatches: OwnedBytes?,
         onComplete: @escaping @Sendable (Result<AppendInfo, StorageError>) -> Void
-    ) throws(StorageError) -> PendingAppend {
+    ) throws(StorageError) -> Enqueued {
         let bytes = batches.reduce(0) { $0 + $1.bytes.count }
         while offlineError == nil && queuedBytes > 0 && queuedBytes + bytes > config.appendQueueBytesMax { queueCondition.wait() }
         if let offlineError { throw offlineError }
+        for batch in batches where batch.producerId >= 0 && !batch.isControl {
+            let decision = try producerState.check(producerId: batch.producerId, epoch: batch.producerEpoch,
+                                                   firstSequence: batch.firstSequence, lastSequence: batch.lastSequence)
+            if case let .duplicate(original) = decision {
+                guard batches.count == 1 else {
+                    throw StorageError(.invalidAppend(reason: "a resent batch of producer \(batch.producerId) came with others"))
+                }
+                return .duplicate(AppendInfo(firstOffset: original.firstOffset, lastOffset: original.lastOffset,
+                                             maxTimestamp: original.timestamp, recordsCount: batch.recordsCount))
+            }
+        }
         // Offsets are assigned in queue order, under the queue lock, by patching baseOffset in
         // place (outside the CRC's coverage).
         let first = nextOffset
@@ -174,6 +205,11 @@ extension Log {
             let base = nextOffset
             fields.buffer.storeBytes(of: base.bigEndian, toByteOffset: 8 * index, as: Int64.self)
             nextOffset += batch.offsetCount
+            if batch.producerId >= 0 && !batch.isControl {
+                producerState.record(producerId: batch.producerId, epoch: batch.producerEpoch, batch: ProducerState.Batch(
+                    firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, firstOffset: base,
+                    lastOffset: nextOffset - 1, timestamp: batch.maxTimestamp))
+            }
             toWrite.append(BatchToWrite(
                 baseOffsetField: UnsafeRawBufferPointer(rebasing: fields.buffer[(8 * index)..<(8 * index + 8)]),
                 rest: UnsafeRawBufferPointer(rebasing: batch.bytes[RecordBatchLayout.lengthPosition...]),
@@ -185,7 +221,7 @@ extension Log {
                                     bytes: bytes, onComplete: onComplete)
         queue.append(pending)
         queuedBytes += bytes
-        return pending
+        return .queued(pending)
     }
 
     /// Writes queued appends in groups until the queue is empty. Called with the queue lock
@@ -213,6 +249,7 @@ extension Log {
                 queuedBytes = 0
                 queue.removeAll()
                 nextOffset = logEndOffset
+                producerState.forget(from: nextOffset)
             }
             queueCondition.broadcast()  // appenders waiting for queue space
         }

@@ -129,6 +129,7 @@ extension Log {
         let start = min(max(logStartOffset, segments.first!.baseOffset), end)
         let log = Log(directory: directory, config: config, io: io, handleCache: handleCache, segments: segments, logStartOffset: start,
                       recoveryPoint: hadCleanShutdown ? end : min(recoveryPoint, end))
+        try log.loadProducerState()
         return (log, report)
     }
 }

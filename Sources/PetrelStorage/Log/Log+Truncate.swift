@@ -25,6 +25,8 @@ extension Log {
             lowerRecoveryPoint(to: end)
             if logStartOffset > end { setLogStartOffset(end) }
         }
+        for offset in try snapshotOffsets() where offset > logEndOffset { try io.unlink(snapshotPath(offset)) }
+        try loadProducerState()
     }
 
     /// Moves the log start offset up to `offset` (Kafka's DeleteRecords) and deletes the

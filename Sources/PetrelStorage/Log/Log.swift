@@ -26,6 +26,8 @@ public final class Log: @unchecked Sendable {
     var writerActive = false
     var nextOffset: Int64
     var offlineError: StorageError?
+    /// Idempotent producers' sequences (under the queue lock, like offset assignment).
+    var producerState = ProducerState()
 
     var unflushedMessages: Int64 = 0
     /// Wall-clock time of the last fsync of the active segment (writer and `flush()`).
@@ -130,7 +132,10 @@ public final class Log: @unchecked Sendable {
     public func close() throws(StorageError) {
         excludeWriters()
         defer { readmitWriters(closing: true) }
-        if queueCondition.withLock({ offlineError }) == nil { try flush() }
+        if queueCondition.withLock({ offlineError }) == nil {
+            try flush()
+            try writeProducerSnapshot()
+        }
         backgroundSync.sync {}
         try structureLock.withWriteLock { () throws(StorageError) in
             for segment in segments { try segment.closeFiles() }

@@ -1,0 +1,93 @@
+"""The broker with kafka-python (PyPI): its idempotent producer (the default) and a consumer
+with assign(); a batch resent by hand gets its original offsets, out-of-order and fenced batches
+are refused — also after a restart."""
+import socket
+import struct
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.protocol.producer.produce import ProduceRequest, ProduceResponse
+from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProducerIdResponse
+from kafka.record.default_records import DefaultRecordBatchBuilder
+
+from broker import Broker
+
+
+def test_idempotent_producer_and_assign_consumer(petrel, tmp_path):
+    with Broker(petrel, tmp_path / "data") as broker:
+        producer = KafkaProducer(bootstrap_servers=broker.address, acks="all")
+        futures = [producer.send("kp", key=b"k%d" % i, value=b"v%d" % i, headers=[("n", b"%d" % i)]) for i in range(300)]
+        producer.flush(20)
+        assert [f.get(timeout=20).offset for f in futures] == list(range(300))
+        producer.close()
+        consumer = KafkaConsumer(bootstrap_servers=broker.address, enable_auto_commit=False, consumer_timeout_ms=5000)
+        consumer.assign([TopicPartition("kp", 0)])
+        consumer.seek_to_beginning()
+        messages = [m for m in consumer]
+        consumer.close()
+        assert [m.value for m in messages] == [b"v%d" % i for i in range(300)]
+        assert messages[42].headers == [("n", b"42")]
+
+
+class RawClient:
+    """Requests encoded by kafka-python's protocol code, over a plain socket."""
+
+    def __init__(self, port):
+        self.socket = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.correlation = 0
+
+    def call(self, request, response_class):
+        self.correlation += 1
+        request.with_header(correlation_id=self.correlation, client_id="raw")
+        self.socket.sendall(request.encode(header=True, framed=True))
+        size = struct.unpack(">i", self._read(4))[0]
+        return response_class.decode(self._read(size), version=request.API_VERSION, header=True)
+
+    def _read(self, count):
+        data = b""
+        while len(data) < count:
+            chunk = self.socket.recv(count - len(data))
+            assert chunk, "connection closed"
+            data += chunk
+        return data
+
+    def close(self):
+        self.socket.close()
+
+
+def batch(producer_id, epoch, sequence, count=3):
+    builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=producer_id,
+                                        producer_epoch=epoch, base_sequence=sequence, batch_size=1 << 20)
+    for i in range(count):
+        builder.append(i, timestamp=1_700_000_000_000 + i, key=None, value=b"seq %d" % (sequence + i), headers=[])
+    return bytes(builder.build())
+
+
+def produce(client, records, topic="dedup"):
+    data = ProduceRequest.TopicProduceData
+    request = ProduceRequest[9](transactional_id=None, acks=-1, timeout_ms=5000,
+                                topic_data=[data(name=topic, partition_data=[data.PartitionProduceData(index=0, records=records)])])
+    partition = client.call(request, ProduceResponse).responses[0].partition_responses[0]
+    return partition.error_code, partition.base_offset
+
+
+def test_resent_batches_get_their_original_offsets(petrel, tmp_path):
+    data = tmp_path / "data"
+    with Broker(petrel, data) as broker:
+        client = RawClient(broker.port)
+        init = client.call(InitProducerIdRequest[4](transactional_id=None, transaction_timeout_ms=60000, producer_id=-1, producer_epoch=-1),
+                           InitProducerIdResponse)
+        assert init.error_code == 0 and init.producer_epoch == 0
+        pid = init.producer_id
+        assert produce(client, batch(pid, 0, 0)) == (0, 0)
+        assert produce(client, batch(pid, 0, 3)) == (0, 3)
+        assert produce(client, batch(pid, 0, 0)) == (0, 0), "a resent batch gets its original offsets"
+        assert produce(client, batch(pid, 0, 3)) == (0, 3)
+        assert produce(client, batch(pid, 0, 9))[0] == 45, "a gap in sequences is OUT_OF_ORDER_SEQUENCE_NUMBER"
+        assert produce(client, batch(pid, 1, 0)) == (0, 6), "a new epoch starts at sequence 0"
+        assert produce(client, batch(pid, 0, 6))[0] == 47, "an older epoch is INVALID_PRODUCER_EPOCH"
+        client.close()
+    with Broker(petrel, data) as broker:
+        client = RawClient(broker.port)
+        assert produce(client, batch(pid, 1, 0)) == (0, 6), "producer state survives a restart"
+        assert produce(client, batch(pid, 1, 3)) == (0, 9)
+        client.close()
