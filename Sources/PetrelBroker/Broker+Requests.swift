@@ -47,6 +47,12 @@ extension Broker {
         case .listOffsets:
             let request = try ListOffsetsRequest.read(version: version, from: &reader)
             listOffsets(request).write(version: version, to: &writer)
+        case .createTopics:
+            let request = try CreateTopicsRequest.read(version: version, from: &reader)
+            createTopics(request).write(version: version, to: &writer)
+        case .deleteTopics:
+            let request = try DeleteTopicsRequest.read(version: version, from: &reader)
+            deleteTopics(request).write(version: version, to: &writer)
         case .initProducerId:
             let request = try InitProducerIdRequest.read(version: version, from: &reader)
             initProducerId(request).write(version: version, to: &writer)
@@ -107,6 +113,7 @@ extension Broker {
                 }
                 do throws(StorageError) {
                     let info = try await log.append(Array(records))
+                    appendWaiters.notifyAll()
                     partitions.append(.init(index: partition.index, errorCode: .none, baseOffset: info.firstOffset,
                                             logStartOffset: log.logStartOffset))
                 } catch {
@@ -117,6 +124,38 @@ extension Broker {
             topics.append(.init(name: topic.name, partitions: partitions))
         }
         return ProduceResponse(topics: topics)
+    }
+
+    // MARK: Topics
+
+    func createTopics(_ request: CreateTopicsRequest) -> CreateTopicsResponse {
+        CreateTopicsResponse(topics: request.topics.map { topic in
+            let partitions = topic.numPartitions == -1 ? config.numPartitions : topic.numPartitions
+            guard TopicPartition.isValidTopicName(topic.name) else {
+                return .init(name: topic.name, errorCode: .invalidTopicException, errorMessage: "invalid topic name")
+            }
+            guard partitions > 0 else { return .init(name: topic.name, errorCode: .invalidPartitions, errorMessage: "partitions must be positive") }
+            guard topic.replicationFactor == -1 || topic.replicationFactor == 1 else {
+                return .init(name: topic.name, errorCode: .invalidReplicationFactor, errorMessage: "a single node holds one replica")
+            }
+            guard topicInfo(topic.name) == nil else {
+                return .init(name: topic.name, errorCode: .topicAlreadyExists, errorMessage: "topic \(topic.name) already exists")
+            }
+            if !request.validateOnly {
+                do { try createTopic(topic.name, partitions: partitions) } catch {
+                    return .init(name: topic.name, errorCode: .kafkaStorageError, errorMessage: "\(error)")
+                }
+            }
+            return .init(name: topic.name, errorCode: .none, numPartitions: partitions, replicationFactor: 1)
+        })
+    }
+
+    func deleteTopics(_ request: DeleteTopicsRequest) -> DeleteTopicsResponse {
+        DeleteTopicsResponse(results: request.topicNames.map { name in
+            guard topicInfo(name) != nil else { return (name, .unknownTopicOrPartition) }
+            do { try deleteTopic(name) } catch { return (name, .kafkaStorageError) }
+            return (name, .none)
+        })
     }
 
     // MARK: InitProducerId
@@ -150,16 +189,16 @@ extension Broker {
 
     // MARK: Fetch
 
-    /// Reads whole batches for each partition, waiting up to `maxWaitMs` for `minBytes` (polled
-    /// every few milliseconds; a wake-up on append comes later).
+    /// Reads whole batches for each partition; with less than `minBytes`, waits — woken by the
+    /// next append — up to `maxWaitMs`.
     func fetch(_ request: FetchRequest) async -> FetchResponse {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, request.maxWaitMs)) * 1_000_000
         while true {
+            let generation = appendWaiters.generation
             let (response, bytes, hasError) = readFetch(request)
-            if bytes >= Int(max(1, request.minBytes)) || hasError || DispatchTime.now().uptimeNanoseconds >= deadline {
-                return response
-            }
-            try? await Task.sleep(nanoseconds: 5_000_000)
+            let now = DispatchTime.now().uptimeNanoseconds
+            if bytes >= Int(max(1, request.minBytes)) || hasError || now >= deadline { return response }
+            await appendWaiters.wait(after: generation, timeoutNanoseconds: deadline - now)
         }
     }
 

@@ -13,6 +13,7 @@ public final class Broker: Sendable {
     public let manager: LogManager
     public let clusterId: String
     let producerIds: ProducerIds
+    let appendWaiters = AppendWaiters()
     let logger = Logger(label: "petrel.broker")
     /// Topic name → partition count and topic id.
     private let topics = Mutex<[String: TopicInfo]>([:])
@@ -32,6 +33,8 @@ public final class Broker: Sendable {
         ApiVersionRange(.metadata, 0, 12),
         ApiVersionRange(.apiVersions, 0, 4),
         ApiVersionRange(.initProducerId, 0, 4),
+        ApiVersionRange(.createTopics, 2, 5),
+        ApiVersionRange(.deleteTopics, 1, 4),
     ]
 
     public init(config: BrokerConfig) throws {
@@ -77,12 +80,23 @@ public final class Broker: Sendable {
         var generator = SystemRandomNumberGenerator()
         let topicId = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         for partition in 0..<partitions {
-            _ = try manager.logCreatingIfMissing(for: TopicPartition(topic: name, partition: partition))
+            let topicPartition = TopicPartition(topic: name, partition: partition)
+            if manager.log(for: topicPartition) == nil { try manager.createLog(for: topicPartition, topicId: topicId) }
         }
         let info = TopicInfo(partitions: partitions, topicId: topicId)
         topics.withLock { $0[name] = $0[name] ?? info }
         logger.info("created topic \(name) with \(partitions) partitions")
         return topicInfo(name) ?? info
+    }
+
+    /// Closes and deletes every partition of a topic.
+    func deleteTopic(_ name: String) throws {
+        guard let info = topicInfo(name) else { throw StorageError(.notFound) }
+        topics.withLock { _ = $0.removeValue(forKey: name) }
+        for partition in 0..<info.partitions {
+            try? manager.deleteLog(for: TopicPartition(topic: name, partition: partition))
+        }
+        logger.info("deleted topic \(name)")
     }
 
     func log(_ topic: String, _ partition: Int32) -> Log? {

@@ -1,6 +1,6 @@
 import Logging
 public import NIOCore
-public import NIOPosix
+import NIOPosix
 import PetrelProtocol
 
 /// The network side of the broker on SwiftNIO: accepts connections, splits the byte stream into
@@ -61,8 +61,8 @@ struct KafkaFrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Handles the frames of one connection: each goes to the broker on the cooperative pool, and
-/// responses are written in the order the requests came, whatever order they finish in.
+/// Handles the frames of one connection: each goes to the broker on the cooperative pool, one
+/// after the other, and responses are written in the order the requests came.
 final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     // Safe: `lastWrite` is only touched on the channel's event loop (channelRead and the
     // callbacks chained on futures of that loop).
@@ -70,6 +70,10 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
     let broker: Broker
     private var lastWrite: EventLoopFuture<Void>?
+    /// Requests read but not yet answered; reading pauses at the bound (memory per connection
+    /// stays bounded: at most this many frames of at most `socket.request.max.bytes`).
+    private var pending = 0
+    static let pendingMax = 64
     private let logger = Logger(label: "petrel.connection")
 
     init(broker: Broker) { self.broker = broker }
@@ -77,13 +81,19 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         let loop = context.eventLoop
-        let promise = loop.makePromise(of: [UInt8]?.self)
+        pending += 1
+        if pending >= Self.pendingMax { context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
         let broker = self.broker
-        promise.completeWithTask { try await broker.handle(frame: frame) }
         let previous = lastWrite ?? loop.makeSucceededVoidFuture()
         let channel = context.channel
         let logger = self.logger
-        lastWrite = previous.flatMap { promise.futureResult }.flatMap { response -> EventLoopFuture<Void> in
+        // One request at a time per connection, as Kafka does: a producer's pipelined batches
+        // reach the log in the order it sent them (its sequence numbers depend on that).
+        lastWrite = previous.flatMap { () -> EventLoopFuture<[UInt8]?> in
+            let promise = loop.makePromise(of: [UInt8]?.self)
+            promise.completeWithTask { try await broker.handle(frame: frame) }
+            return promise.futureResult
+        }.flatMap { response -> EventLoopFuture<Void> in
             guard let response else { return loop.makeSucceededVoidFuture() }
             var buffer = channel.allocator.buffer(capacity: response.count + 4)
             buffer.writeInteger(Int32(response.count))
@@ -94,6 +104,9 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
             if let channelError = error as? ChannelError, channelError == .ioOnClosedChannel { return loop.makeSucceededVoidFuture() }
             logger.warning("closing connection from \(String(describing: channel.remoteAddress)): \(error)")
             return channel.close()
+        }.always { [self] _ in
+            pending -= 1
+            if pending == Self.pendingMax / 2 { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
         }
     }
 

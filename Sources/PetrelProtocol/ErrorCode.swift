@@ -5,6 +5,10 @@ public enum ErrorCode: Int16, Sendable {
     case corruptMessage = 2
     case unknownTopicOrPartition = 3
     case messageTooLarge = 10
+    case invalidTopicException = 17
+    case invalidPartitions = 37
+    case invalidReplicationFactor = 38
+    case topicAlreadyExists = 36
     case unsupportedVersion = 35
     case outOfOrderSequenceNumber = 45
     case invalidProducerEpoch = 47

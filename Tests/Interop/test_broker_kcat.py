@@ -85,3 +85,21 @@ def test_garbage_frames_close_only_their_connection(petrel, tmp_path):
                     pass
         kcat("-b", broker.address, "-P", "-t", "steady", stdin=b"after\n")
         assert [r["payload"] for r in consume(broker.address, "steady", 2)] == ["before", "after"]
+
+
+def test_thousands_of_idle_connections(petrel, tmp_path):
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    count = min(2000, soft - 100)
+    with Broker(petrel, tmp_path / "data") as broker:
+        idle = []
+        try:
+            for _ in range(count):
+                idle.append(socket.create_connection(("127.0.0.1", broker.port), timeout=5))
+            kcat("-b", broker.address, "-P", "-t", "busy", stdin=b"still serving\n")
+            assert [r["payload"] for r in consume(broker.address, "busy", 1)] == ["still serving"]
+        finally:
+            for connection in idle:
+                connection.close()
+    assert count >= 1000, "the test needs room for a thousand descriptors"
