@@ -53,6 +53,15 @@ extension Broker {
         case .deleteTopics:
             let request = try DeleteTopicsRequest.read(version: version, from: &reader)
             deleteTopics(request).write(version: version, to: &writer)
+        case .createPartitions:
+            let request = try CreatePartitionsRequest.read(version: version, from: &reader)
+            createPartitions(request).write(version: version, to: &writer)
+        case .describeConfigs:
+            let request = try DescribeConfigsRequest.read(version: version, from: &reader)
+            describeConfigs(request).write(version: version, to: &writer)
+        case .offsetForLeaderEpoch:
+            let request = try OffsetForLeaderEpochRequest.read(version: version, from: &reader)
+            offsetForLeaderEpoch(request).write(version: version, to: &writer)
         case .initProducerId:
             let request = try InitProducerIdRequest.read(version: version, from: &reader)
             initProducerId(request).write(version: version, to: &writer)
@@ -155,6 +164,82 @@ extension Broker {
             guard topicInfo(name) != nil else { return (name, .unknownTopicOrPartition) }
             do { try deleteTopic(name) } catch { return (name, .kafkaStorageError) }
             return (name, .none)
+        })
+    }
+
+    func createPartitions(_ request: CreatePartitionsRequest) -> CreatePartitionsResponse {
+        CreatePartitionsResponse(results: request.topics.map { topic in
+            guard let info = topicInfo(topic.name) else { return (topic.name, .unknownTopicOrPartition, "no topic \(topic.name)") }
+            guard topic.count > info.partitions else {
+                return (topic.name, .invalidPartitions, "topic \(topic.name) has \(info.partitions) partitions; the count can only grow")
+            }
+            if !request.validateOnly {
+                do { try addPartitions(topic.name, count: topic.count) } catch { return (topic.name, .kafkaStorageError, "\(error)") }
+            }
+            return (topic.name, .none, nil)
+        })
+    }
+
+    /// Topic settings as Kafka names them, from the log configuration every log uses.
+    var topicConfigs: [DescribeConfigsResponse.Config] {
+        let log = config.log
+        var flushMessages = "9223372036854775807", flushMs = "9223372036854775807"
+        switch log.flushPolicy {
+        case .beforeAcknowledge: flushMessages = "1"
+        case let .interval(messages, milliseconds): (flushMessages, flushMs) = (String(messages), String(milliseconds))
+        }
+        return [
+            .init(name: "cleanup.policy", value: "delete", type: 7),
+            .init(name: "compression.type", value: "producer"),
+            .init(name: "flush.messages", value: flushMessages, type: 5),
+            .init(name: "flush.ms", value: flushMs, type: 5),
+            .init(name: "index.interval.bytes", value: String(log.indexIntervalBytes), type: 3),
+            .init(name: "max.message.bytes", value: String(log.maxMessageBytes), type: 3),
+            .init(name: "message.timestamp.type", value: "CreateTime"),
+            .init(name: "retention.bytes", value: "-1", type: 5),
+            .init(name: "retention.ms", value: "-1", type: 5),
+            .init(name: "segment.bytes", value: String(log.segmentBytes), type: 3),
+            .init(name: "segment.index.bytes", value: String(log.segmentIndexBytes), type: 3),
+            .init(name: "segment.ms", value: String(log.segmentMs), type: 5),
+        ]
+    }
+
+    func describeConfigs(_ request: DescribeConfigsRequest) -> DescribeConfigsResponse {
+        DescribeConfigsResponse(results: request.resources.map { resource in
+            var configs: [DescribeConfigsResponse.Config]
+            switch resource.resourceType {
+            case DescribeConfigsRequest.topicResource:
+                guard topicInfo(resource.resourceName) != nil else {
+                    return .init(errorCode: .unknownTopicOrPartition, errorMessage: "no topic \(resource.resourceName)",
+                                 resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [])
+                }
+                configs = topicConfigs
+            case DescribeConfigsRequest.brokerResource:
+                configs = [
+                    .init(name: "log.dirs", value: config.dataDirectory, readOnly: true, source: 4),
+                    .init(name: "num.partitions", value: String(config.numPartitions), readOnly: true, source: 4, type: 3),
+                    .init(name: "auto.create.topics.enable", value: String(config.autoCreateTopics), readOnly: true, source: 4, type: 1),
+                    .init(name: "message.max.bytes", value: String(config.log.maxMessageBytes), readOnly: true, source: 4, type: 3),
+                    .init(name: "socket.request.max.bytes", value: String(config.requestBytesMax), readOnly: true, source: 4, type: 3),
+                ]
+            default:
+                return .init(errorCode: .invalidRequest, errorMessage: "resource type \(resource.resourceType) is not supported",
+                             resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [])
+            }
+            if let keys = resource.configurationKeys { configs = configs.filter { keys.contains($0.name) } }
+            return .init(errorCode: .none, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: configs)
+        })
+    }
+
+    /// A single node has one leader epoch, 0, which ends at the log end offset.
+    func offsetForLeaderEpoch(_ request: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse {
+        OffsetForLeaderEpochResponse(topics: request.topics.map { topic in
+            (topic.topic, topic.partitions.map { partition in
+                guard let log = log(topic.topic, partition.partition) else {
+                    return .init(errorCode: .unknownTopicOrPartition, partition: partition.partition, leaderEpoch: -1, endOffset: -1)
+                }
+                return .init(errorCode: .none, partition: partition.partition, leaderEpoch: 0, endOffset: log.logEndOffset)
+            })
         })
     }
 

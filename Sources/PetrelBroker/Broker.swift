@@ -35,6 +35,9 @@ public final class Broker: Sendable {
         ApiVersionRange(.initProducerId, 0, 4),
         ApiVersionRange(.createTopics, 2, 5),
         ApiVersionRange(.deleteTopics, 1, 4),
+        ApiVersionRange(.createPartitions, 0, 2),
+        ApiVersionRange(.describeConfigs, 1, 4),
+        ApiVersionRange(.offsetForLeaderEpoch, 2, 4),
     ]
 
     public init(config: BrokerConfig) throws {
@@ -87,6 +90,21 @@ public final class Broker: Sendable {
         topics.withLock { $0[name] = $0[name] ?? info }
         logger.info("created topic \(name) with \(partitions) partitions")
         return topicInfo(name) ?? info
+    }
+
+    /// Grows a topic to `count` partitions.
+    func addPartitions(_ name: String, count: Int32) throws {
+        guard let info = topicInfo(name) else { throw StorageError(.notFound) }
+        for partition in info.partitions..<count {
+            let topicPartition = TopicPartition(topic: name, partition: partition)
+            if manager.log(for: topicPartition) == nil { try manager.createLog(for: topicPartition, topicId: info.topicId) }
+        }
+        topics.withLock { topics in
+            if var info = topics[name] {
+                info.partitions = max(info.partitions, count)
+                topics[name] = info
+            }
+        }
     }
 
     /// Closes and deletes every partition of a topic.

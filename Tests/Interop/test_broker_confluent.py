@@ -48,6 +48,15 @@ def test_admin_client_creates_and_deletes_topics(petrel, tmp_path):
         assert len(topics["three"].partitions) == 3 and len(topics["one"].partitions) == 1
         error = admin.create_topics([NewTopic("three", num_partitions=1)])["three"].exception(timeout=15)
         assert error is not None and error.args[0].name() == "TOPIC_ALREADY_EXISTS"
+        from confluent_kafka.admin import ConfigResource, NewPartitions
+
+        assert admin.create_partitions([NewPartitions("three", 5)])["three"].result(timeout=15) is None
+        assert len(admin.list_topics(timeout=10).topics["three"].partitions) == 5
+        shrink = admin.create_partitions([NewPartitions("three", 2)])["three"].exception(timeout=15)
+        assert shrink is not None and shrink.args[0].name() == "INVALID_PARTITIONS"
+        configs = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, "three")])
+        described = next(iter(configs.values())).result(timeout=15)
+        assert described["cleanup.policy"].value == "delete" and int(described["segment.bytes"].value) > 0
         assert admin.delete_topics(["one"])["one"].result(timeout=15) is None
         assert "one" not in admin.list_topics(timeout=10).topics
         assert not (tmp_path / "data" / "one-0").exists()

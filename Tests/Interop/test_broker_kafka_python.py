@@ -5,6 +5,7 @@ import socket
 import struct
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.protocol.consumer.offsets import OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse
 from kafka.protocol.producer.produce import ProduceRequest, ProduceResponse
 from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProducerIdResponse
 from kafka.record.default_records import DefaultRecordBatchBuilder
@@ -85,6 +86,11 @@ def test_resent_batches_get_their_original_offsets(petrel, tmp_path):
         assert produce(client, batch(pid, 0, 9))[0] == 45, "a gap in sequences is OUT_OF_ORDER_SEQUENCE_NUMBER"
         assert produce(client, batch(pid, 1, 0)) == (0, 6), "a new epoch starts at sequence 0"
         assert produce(client, batch(pid, 0, 6))[0] == 47, "an older epoch is INVALID_PRODUCER_EPOCH"
+        topic = OffsetForLeaderEpochRequest.OffsetForLeaderTopic
+        request = OffsetForLeaderEpochRequest[4](replica_id=-1, topics=[topic(topic="dedup", partitions=[
+            topic.OffsetForLeaderPartition(partition=0, current_leader_epoch=0, leader_epoch=0)])])
+        epoch_end = client.call(request, OffsetForLeaderEpochResponse).topics[0].partitions[0]
+        assert (epoch_end.error_code, epoch_end.leader_epoch, epoch_end.end_offset) == (0, 0, 9)
         client.close()
     with Broker(petrel, data) as broker:
         client = RawClient(broker.port)
