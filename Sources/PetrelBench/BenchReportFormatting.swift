@@ -51,11 +51,12 @@ enum BenchReportFormatting {
             text += "| \(result.name) | \(figure(result)) | \(latency(result)) | \(String(format: "%.2f", result.cpuSeconds)) | \(result.fsyncs) | \(baseline) | \(ratio)\(notes) | \(goal) |\n"
         }
         if !report.peers.isEmpty {
-            text += "\n| peer | ops/s | MB/s | sync | command |\n|---|---|---|---|---|\n"
+            text += "\n| peer | ops/s | MB/s | server CPU s / peak RSS | sync | command |\n|---|---|---|---|---|---|\n"
             for peer in report.peers {
-                if let skipped = peer.skipped { text += "| \(peer.name) | skipped: \(skipped) | | \(peer.sync) | |\n"; continue }
-                text += String(format: "| %@ | %.0f | %.1f | %@ | `%@` |\n", peer.name, peer.operationsPerSecond ?? 0, peer.megabytesPerSecond ?? 0,
-                               peer.sync, peer.command)
+                if let skipped = peer.skipped { text += "| \(peer.name) | skipped: \(skipped) | | | \(peer.sync) | |\n"; continue }
+                let server = peer.serverCPUSeconds.map { String(format: "%.2f s / %.0f MB", $0, Double(peer.serverPeakRSSBytes ?? 0) / 1e6) } ?? ""
+                text += String(format: "| %@ | %.0f | %.1f | %@ | %@ | `%@` |\n", peer.name, peer.operationsPerSecond ?? 0, peer.megabytesPerSecond ?? 0,
+                               server, peer.sync, peer.command)
             }
         }
         return text

