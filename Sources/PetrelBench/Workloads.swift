@@ -236,7 +236,7 @@ enum Workloads {
         _ = try log.readRecords(fromOffset: 0, maxRecords: 1)  // warm
         var latency = LatencyRecorder()
         var generator = SystemRandomNumberGenerator()
-        let count = context.quick ? 20_000 : 200_000
+        let count = byTime ? (context.quick ? 2_000 : 20_000) : (context.quick ? 20_000 : 200_000)
         let end = log.logEndOffset
         let measurement = try Measurement.of {
             for _ in 0..<count {
