@@ -51,12 +51,13 @@ enum BenchReportFormatting {
             text += "| \(result.name) | \(figure(result)) | \(latency(result)) | \(String(format: "%.2f", result.cpuSeconds)) | \(result.fsyncs) | \(baseline) | \(ratio)\(notes) | \(goal) |\n"
         }
         if !report.peers.isEmpty {
-            text += "\n| peer | ops/s | MB/s | server CPU s / peak RSS | sync | command |\n|---|---|---|---|---|---|\n"
+            text += "\n| peer | ops/s | MB/s | p99 latency | server CPU s / peak RSS | sync | command |\n|---|---|---|---|---|---|---|\n"
             for peer in report.peers {
-                if let skipped = peer.skipped { text += "| \(peer.name) | skipped: \(skipped) | | | \(peer.sync) | |\n"; continue }
+                if let skipped = peer.skipped { text += "| \(peer.name) | skipped: \(skipped) | | | | \(peer.sync) | |\n"; continue }
                 let server = peer.serverCPUSeconds.map { String(format: "%.2f s / %.0f MB", $0, Double(peer.serverPeakRSSBytes ?? 0) / 1e6) } ?? ""
-                text += String(format: "| %@ | %.0f | %.1f | %@ | %@ | `%@` |\n", peer.name, peer.operationsPerSecond ?? 0, peer.megabytesPerSecond ?? 0,
-                               server, peer.sync, peer.command)
+                let p99 = peer.p99LatencyMs.map { String(format: "%.1f ms", $0) } ?? ""
+                text += String(format: "| %@ | %.0f | %.1f | %@ | %@ | %@ | `%@` |\n", peer.name, peer.operationsPerSecond ?? 0, peer.megabytesPerSecond ?? 0,
+                               p99, server, peer.sync, peer.command)
             }
         }
         return text

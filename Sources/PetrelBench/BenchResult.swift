@@ -52,6 +52,8 @@ public struct PeerResult: Codable, Sendable {
     /// For servers: CPU seconds the server process used during the run, and its peak RSS.
     public var serverCPUSeconds: Double?
     public var serverPeakRSSBytes: Int?
+    /// For produce runs under rdkafka_performance: the 99th percentile delivery latency.
+    public var p99LatencyMs: Double?
 }
 
 /// A whole run: where, with what, and every figure.

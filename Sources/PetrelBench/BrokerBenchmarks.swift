@@ -39,6 +39,8 @@ enum BrokerBenchmarks {
 
     private static func workloads(tool: String, port: Int, count: Int, broker: String, sync: String, server: Process) -> [PeerResult] {
         let address = "127.0.0.1:\(port)"
+        let latencyFile = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-latency-\(port).txt").path
+        defer { try? FileManager.default.removeItem(atPath: latencyFile) }
         var results: [PeerResult] = []
         for (label, arguments) in [
             ("produce acks=1", ["-P", "-t", "perf", "-p", "0", "-b", address, "-s", "100", "-c", "\(count)", "-a", "1", "-X", "linger.ms=5"]),
@@ -56,10 +58,29 @@ enum BrokerBenchmarks {
                 result.megabytesPerSecond = Peers.number(before: "MB/s", in: line)
                 result.serverCPUSeconds = cpuSeconds(server.processIdentifier).map { $0 - (cpuBefore ?? 0) }
                 result.serverPeakRSSBytes = peakRSS(server.processIdentifier)
+                if arguments.first == "-P" {
+                    // A shorter run of the same producer with per-message delivery latency
+                    // recorded (-l, every sample written by -A): latency mode costs throughput,
+                    // so it is kept out of the run above.
+                    try? FileManager.default.removeItem(atPath: latencyFile)
+                    var latencyArguments = arguments
+                    latencyArguments[latencyArguments.firstIndex(of: "-c")! + 1] = "\(max(10_000, count / 10))"
+                    latencyArguments[latencyArguments.firstIndex(of: "-t")! + 1] = "perf-latency"
+                    _ = Processes.run(tool, latencyArguments + ["-l", "-A", latencyFile], timeoutSeconds: 120, includingStandardError: true)
+                    result.p99LatencyMs = p99Milliseconds(latencyFile)
+                }
             }
             results.append(result)
         }
         return results
+    }
+
+    /// The 99th percentile of the microsecond samples rdkafka_performance wrote, in milliseconds.
+    static func p99Milliseconds(_ path: String) -> Double? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let samples = text.split(separator: "\n").compactMap { Double($0) }.sorted()
+        guard !samples.isEmpty else { return nil }
+        return samples[min(samples.count - 1, Int(Double(samples.count) * 0.99))] / 1000
     }
 
     // MARK: Processes
