@@ -324,7 +324,7 @@ extension Broker {
                 partitions.append(.init(partitionIndex: partition.partition, errorCode: .none, highWatermark: end,
                                         lastStableOffset: end, logStartOffset: start, records: records))
             }
-            topics.append(.init(topic: topic.topic, partitions: partitions))
+            topics.append(.init(name: topic.topic, partitions: partitions))
         }
         return (FetchResponse(topics: topics), total, hasError)
     }

@@ -88,15 +88,7 @@ public struct FetchResponse: Sendable, Equatable {
         }
     }
 
-    public struct Topic: Sendable, Equatable {
-        public var topic: String
-        public var partitions: [Partition]
-
-        public init(topic: String, partitions: [Partition]) {
-            self.topic = topic
-            self.partitions = partitions
-        }
-    }
+    public typealias Topic = NamedPartitions<Partition>
 
     public var throttleTimeMs: Int32
     public var errorCode: ErrorCode
@@ -118,7 +110,7 @@ public struct FetchResponse: Sendable, Equatable {
             writer.writeInt32(sessionId)
         }
         writer.writeArray(topics, compact: flexible) { writer, topic in
-            writer.writeString(topic.topic, compact: flexible)
+            writer.writeString(topic.name, compact: flexible)
             writer.writeArray(topic.partitions, compact: flexible) { writer, partition in
                 writer.writeInt32(partition.partitionIndex)
                 writer.writeInt16(partition.errorCode.rawValue)

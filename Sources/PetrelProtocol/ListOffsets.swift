@@ -60,15 +60,7 @@ public struct ListOffsetsResponse: Sendable, Equatable {
         }
     }
 
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [Partition]
-
-        public init(name: String, partitions: [Partition]) {
-            self.name = name
-            self.partitions = partitions
-        }
-    }
+    public typealias Topic = NamedPartitions<Partition>
 
     public var throttleTimeMs: Int32
     public var topics: [Topic]

@@ -61,15 +61,7 @@ public struct ProduceResponse: Sendable, Equatable {
         }
     }
 
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: [Partition]
-
-        public init(name: String, partitions: [Partition]) {
-            self.name = name
-            self.partitions = partitions
-        }
-    }
+    public typealias Topic = NamedPartitions<Partition>
 
     public var topics: [Topic]
     public var throttleTimeMs: Int32

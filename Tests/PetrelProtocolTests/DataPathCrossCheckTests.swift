@@ -65,7 +65,7 @@ import Testing
         let batch = Array(try #require(produce.topics[0].partitions[0].records))
         var writer = ProtocolWriter()
         ResponseHeader.write(correlationId: 33, apiKey: .fetch, apiVersion: version, to: &writer)
-        FetchResponse(topics: [.init(topic: "orders", partitions: [
+        FetchResponse(topics: [.init(name: "orders", partitions: [
             .init(partitionIndex: 0, errorCode: .none, highWatermark: 10, lastStableOffset: 10, logStartOffset: 0, records: batch),
             .init(partitionIndex: 1, errorCode: .offsetOutOfRange, highWatermark: 3, lastStableOffset: 3, logStartOffset: 0, records: nil),
         ])]).write(version: version, to: &writer)
