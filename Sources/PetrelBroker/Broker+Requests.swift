@@ -5,12 +5,11 @@ public import PetrelProtocol
 import PetrelStorage
 
 extension Broker {
-    /// Handles one request frame (without its size prefix). Returns the response frame's body
-    /// (header + body, without the size prefix), or nil when no response is due (Produce with
-    /// acks=0).
+    /// Handles one request frame (without its size prefix). Returns the response (header + body,
+    /// without the size prefix), or nil when no response is due (Produce with acks=0).
     ///
     /// - Throws: `ProtocolError` when the frame is malformed: the caller closes the connection.
-    public func handle(frame: [UInt8]) async throws(ProtocolError) -> [UInt8]? {
+    public func handle(frame: [UInt8]) async throws(ProtocolError) -> BrokerResponse? {
         var reader = ProtocolReader(frame)
         let header = try RequestHeader.read(from: &reader)
         var writer = ProtocolWriter(reservingCapacity: 1024)
@@ -23,7 +22,7 @@ extension Broker {
                 ResponseHeader.write(correlationId: header.correlationId, apiKey: .apiVersions, apiVersion: 0, to: &writer)
                 ApiVersionsResponse(errorCode: .unsupportedVersion, apiKeys: Self.supportedApis.filter { $0.apiKey == .apiVersions })
                     .write(version: 0, to: &writer)
-                return writer.bytes
+                return BrokerResponse(bytes: writer.bytes, fileParts: [])
             }
             throw ProtocolError(.unsupportedVersion(apiKey: header.apiKey, version: header.apiVersion), position: 2)
         }
@@ -43,7 +42,13 @@ extension Broker {
             response.write(version: version, to: &writer)
         case .fetch:
             let request = try FetchRequest.read(version: version, from: &reader)
-            await fetch(request).write(version: version, to: &writer)
+            let (response, files) = await fetch(request)
+            response.write(version: version, to: &writer)
+            // Each external part's tag is the index of its file slice.
+            return BrokerResponse(bytes: writer.bytes, fileParts: writer.externalParts.map { part in
+                BrokerResponse.FilePart(position: part.position, descriptor: files[part.tag].descriptor,
+                                        fileOffset: files[part.tag].offset, count: part.count)
+            })
         case .listOffsets:
             let request = try ListOffsetsRequest.read(version: version, from: &reader)
             listOffsets(request).write(version: version, to: &writer)
@@ -68,7 +73,7 @@ extension Broker {
         default:
             throw ProtocolError(.unknownApiKey(header.apiKey), position: 0)
         }
-        return writer.bytes
+        return BrokerResponse(bytes: writer.bytes, fileParts: [])
     }
 
     // MARK: Metadata
@@ -274,24 +279,34 @@ extension Broker {
 
     // MARK: Fetch
 
+    /// A range of a segment file to send as it is, through an open descriptor.
+    struct FileSlice {
+        let descriptor: Int32
+        let offset: Int64
+        let count: Int
+    }
+
     /// Reads whole batches for each partition; with less than `minBytes`, waits — woken by the
-    /// next append — up to `maxWaitMs`.
-    func fetch(_ request: FetchRequest) async -> FetchResponse {
+    /// next append — up to `maxWaitMs`. The batches are not copied: the response names ranges of
+    /// segment files, sent with `sendfile`.
+    func fetch(_ request: FetchRequest) async -> (FetchResponse, [FileSlice]) {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, request.maxWaitMs)) * 1_000_000
         while true {
             let generation = appendWaiters.generation
-            let (response, bytes, hasError) = readFetch(request)
+            let (response, files, bytes, hasError) = readFetch(request)
             let now = DispatchTime.now().uptimeNanoseconds
-            if bytes >= Int(max(1, request.minBytes)) || hasError || now >= deadline { return response }
+            if bytes >= Int(max(1, request.minBytes)) || hasError || now >= deadline { return (response, files) }
+            for file in files { io.close(file.descriptor) }
             await appendWaiters.wait(after: generation, timeoutNanoseconds: deadline - now)
         }
     }
 
-    private func readFetch(_ request: FetchRequest) -> (FetchResponse, Int, Bool) {
+    private func readFetch(_ request: FetchRequest) -> (FetchResponse, [FileSlice], Int, Bool) {
         var budget = Int(max(0, request.maxBytes))
         var total = 0
         var hasError = false
         var topics: [FetchResponse.Topic] = []
+        var files: [FileSlice] = []
         for topic in request.topics {
             var partitions: [FetchResponse.Partition] = []
             for partition in topic.partitions {
@@ -308,25 +323,33 @@ extension Broker {
                     hasError = true
                     continue
                 }
-                var records: [UInt8] = []
+                var file: FileSlice?
                 if partition.fetchOffset < end {
                     // At least one whole batch for the first partition with data, whatever the bounds.
                     let limit = total == 0 ? max(1, min(Int(partition.partitionMaxBytes), budget)) : min(Int(partition.partitionMaxBytes), budget)
                     if limit > 0 {
-                        records = (try? log.read(fromOffset: partition.fetchOffset, maxBytes: limit) { slice -> [UInt8] in
+                        file = try? log.read(fromOffset: partition.fetchOffset, maxBytes: limit) { slice -> FileSlice? in
                             // The first batch always; later ones only within the limit.
-                            total == 0 || slice.bytes.count <= limit ? Array(slice.bytes) : []
-                        }) ?? []
+                            guard !slice.bytes.isEmpty, total == 0 || slice.bytes.count <= limit else { return nil }
+                            // Opened while the log's read lock holds the segment: the bytes below
+                            // its published end are final (only replication truncates).
+                            let path = SegmentFiles.logPath(log.directory, slice.segmentBaseOffset)
+                            let descriptor = try io.open(path, flags: O_RDONLY, mode: 0)
+                            return FileSlice(descriptor: descriptor, offset: Int64(slice.filePosition), count: slice.bytes.count)
+                        } ?? nil
                     }
                 }
-                total += records.count
-                budget = max(0, budget - records.count)
+                let count = file?.count ?? 0
+                total += count
+                budget = max(0, budget - count)
+                if let file { files.append(file) }
                 partitions.append(.init(partitionIndex: partition.partition, errorCode: .none, highWatermark: end,
-                                        lastStableOffset: end, logStartOffset: start, records: records))
+                                        lastStableOffset: end, logStartOffset: start, records: file == nil ? [] : nil,
+                                        externalRecords: file.map { (files.count - 1, $0.count) }))
             }
             topics.append(.init(name: topic.topic, partitions: partitions))
         }
-        return (FetchResponse(topics: topics), total, hasError)
+        return (FetchResponse(topics: topics), files, total, hasError)
     }
 
     // MARK: ListOffsets

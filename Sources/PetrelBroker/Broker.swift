@@ -14,6 +14,8 @@ public final class Broker: Sendable {
     public let clusterId: String
     let producerIds: ProducerIds
     let appendWaiters = AppendWaiters()
+    /// The broker's own file access (segment files for fetches), through the storage I/O seam.
+    let io: any FileIO = SystemFileIO()
     let logger = Logger(label: "petrel.broker")
     /// Topic name → partition count and topic id.
     private let topics = Mutex<[String: TopicInfo]>([:])

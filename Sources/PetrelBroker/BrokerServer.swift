@@ -89,16 +89,13 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
         let logger = self.logger
         // One request at a time per connection, as Kafka does: a producer's pipelined batches
         // reach the log in the order it sent them (its sequence numbers depend on that).
-        lastWrite = previous.flatMap { () -> EventLoopFuture<[UInt8]?> in
-            let promise = loop.makePromise(of: [UInt8]?.self)
+        lastWrite = previous.flatMap { () -> EventLoopFuture<BrokerResponse?> in
+            let promise = loop.makePromise(of: BrokerResponse?.self)
             promise.completeWithTask { try await broker.handle(frame: frame) }
             return promise.futureResult
         }.flatMap { response -> EventLoopFuture<Void> in
             guard let response else { return loop.makeSucceededVoidFuture() }
-            var buffer = channel.allocator.buffer(capacity: response.count + 4)
-            buffer.writeInteger(Int32(response.count))
-            buffer.writeBytes(response)
-            return channel.writeAndFlush(buffer)
+            return Self.write(response, to: channel)
         }.flatMapError { error in
             // A client that went away while its response was on the way is not worth a warning.
             if let channelError = error as? ChannelError, channelError == .ioOnClosedChannel { return loop.makeSucceededVoidFuture() }
@@ -108,6 +105,33 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
             pending -= 1
             if pending == Self.pendingMax / 2 { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
         }
+    }
+
+    /// Writes a response: its bytes, with each file part sent from its descriptor (`sendfile`
+    /// through a `FileRegion`) at its place. The descriptors are closed once written, or failed.
+    static func write(_ response: BrokerResponse, to channel: any Channel) -> EventLoopFuture<Void> {
+        var header = channel.allocator.buffer(capacity: 4)
+        header.writeInteger(Int32(response.messageBytes))
+        guard !response.fileParts.isEmpty else {
+            header.writeBytes(response.bytes)
+            return channel.writeAndFlush(header)
+        }
+        let handles = response.fileParts.map { NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: $0.descriptor) }
+        channel.write(header, promise: nil)
+        var start = 0
+        for (part, handle) in zip(response.fileParts, handles) {
+            if part.position > start {
+                channel.write(channel.allocator.buffer(bytes: response.bytes[start..<part.position]), promise: nil)
+            }
+            let region = FileRegion(fileHandle: handle, readerIndex: Int(part.fileOffset), endIndex: Int(part.fileOffset) + part.count)
+            channel.write(region, promise: nil)
+            start = part.position
+        }
+        let done = channel.writeAndFlush(channel.allocator.buffer(bytes: response.bytes[start...]))
+        done.whenComplete { _ in
+            for handle in handles { try? handle.close() }
+        }
+        return done
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -76,15 +76,24 @@ public struct FetchResponse: Sendable, Equatable {
         public var logStartOffset: Int64
         /// Whole batches as stored (nil only for errors).
         public var records: [UInt8]?
+        /// Instead of `records`: this many bytes the sender supplies, tagged (sent with `sendfile`).
+        public var externalRecords: (tag: Int, count: Int)?
 
         public init(partitionIndex: Int32, errorCode: ErrorCode, highWatermark: Int64, lastStableOffset: Int64, logStartOffset: Int64,
-                    records: [UInt8]?) {
+                    records: [UInt8]?, externalRecords: (tag: Int, count: Int)? = nil) {
             self.partitionIndex = partitionIndex
             self.errorCode = errorCode
             self.highWatermark = highWatermark
             self.lastStableOffset = lastStableOffset
             self.logStartOffset = logStartOffset
             self.records = records
+            self.externalRecords = externalRecords
+        }
+
+        public static func == (lhs: Partition, rhs: Partition) -> Bool {
+            lhs.partitionIndex == rhs.partitionIndex && lhs.errorCode == rhs.errorCode && lhs.highWatermark == rhs.highWatermark
+                && lhs.lastStableOffset == rhs.lastStableOffset && lhs.logStartOffset == rhs.logStartOffset && lhs.records == rhs.records
+                && lhs.externalRecords?.tag == rhs.externalRecords?.tag && lhs.externalRecords?.count == rhs.externalRecords?.count
         }
     }
 
@@ -119,7 +128,11 @@ public struct FetchResponse: Sendable, Equatable {
                 if version >= 5 { writer.writeInt64(partition.logStartOffset) }
                 if version >= 4 { writer.writeArrayCount(0, compact: flexible) }  // aborted transactions: none yet
                 if version >= 11 { writer.writeInt32(-1) }  // preferred read replica: none
-                writer.writeBytes(partition.records, compact: flexible)
+                if let external = partition.externalRecords {
+                    writer.writeExternalBytes(count: external.count, tag: external.tag, compact: flexible)
+                } else {
+                    writer.writeBytes(partition.records, compact: flexible)
+                }
                 if flexible { writer.writeEmptyTaggedFields() }
             }
             if flexible { writer.writeEmptyTaggedFields() }

@@ -1,6 +1,20 @@
 /// Writes Kafka's wire types into a growing byte array (the counterpart of `ProtocolReader`).
 public struct ProtocolWriter {
     public private(set) var bytes: [UInt8] = []
+    /// Byte ranges that belong in the message but are not in `bytes`: the sender inserts them at
+    /// `position` (record batches sent straight from segment files with `sendfile`).
+    public private(set) var externalParts: [ExternalPart] = []
+
+    public struct ExternalPart: Sendable, Equatable {
+        /// Where in `bytes` the part goes.
+        public var position: Int
+        /// The caller's handle for the bytes (which file, from where).
+        public var tag: Int
+        public var count: Int
+    }
+
+    /// Bytes in the whole message: `bytes` plus every external part.
+    public var messageBytes: Int { bytes.count + externalParts.reduce(0) { $0 + $1.count } }
 
     public init(reservingCapacity capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
@@ -41,6 +55,12 @@ public struct ProtocolWriter {
         }
         if compact { writeUnsignedVarint(UInt32(value.count + 1)) } else { writeInt32(Int32(value.count)) }
         bytes.append(contentsOf: value)
+    }
+
+    /// A bytes field whose `count` bytes the sender supplies from elsewhere (see `externalParts`).
+    public mutating func writeExternalBytes(count: Int, tag: Int, compact: Bool) {
+        if compact { writeUnsignedVarint(UInt32(count + 1)) } else { writeInt32(Int32(count)) }
+        externalParts.append(ExternalPart(position: bytes.count, tag: tag, count: count))
     }
 
     /// An array's count; nil writes a null array.
