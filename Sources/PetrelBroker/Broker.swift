@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-public import PetrelFormat
+import PetrelFormat
 public import PetrelProtocol
 public import PetrelStorage
 import Synchronization
