@@ -13,9 +13,10 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, petrel, data_dir, port=None):
+    def __init__(self, petrel, data_dir, port=None, extra_args=()):
         self.petrel, self.data_dir = petrel, data_dir
         self.port = port or free_port()
+        self.extra_args = list(extra_args)
         self.process = None
 
     @property
@@ -23,7 +24,8 @@ class Broker:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout=20):
-        self.process = subprocess.Popen([self.petrel, "broker", "--data-dir", str(self.data_dir), "--listen", self.address],
+        self.process = subprocess.Popen([self.petrel, "broker", "--data-dir", str(self.data_dir), "--listen", self.address,
+                                         *self.extra_args],
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

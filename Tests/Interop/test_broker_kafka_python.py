@@ -97,3 +97,27 @@ def test_resent_batches_get_their_original_offsets(petrel, tmp_path):
         assert produce(client, batch(pid, 1, 0)) == (0, 6), "producer state survives a restart"
         assert produce(client, batch(pid, 1, 3)) == (0, 9)
         client.close()
+
+
+def test_produce_errors_corrupt_too_large_and_unknown_topic(petrel, tmp_path):
+    config = tmp_path / "broker.properties"
+    config.write_text("message.max.bytes=2000\nauto.create.topics.enable=false\n")
+    with Broker(petrel, tmp_path / "data", extra_args=["--config", str(config)]) as broker:
+        client = RawClient(broker.port)
+        from kafka.admin import KafkaAdminClient, NewTopic
+        admin = KafkaAdminClient(bootstrap_servers=broker.address)
+        admin.create_topics([NewTopic("errors", num_partitions=1, replication_factor=1)])
+        admin.close()
+        good = batch(-1, -1, -1)
+        assert produce(client, good, topic="errors") == (0, 0)
+        corrupt = bytearray(good)
+        corrupt[-2] ^= 0x01
+        assert produce(client, bytes(corrupt), topic="errors")[0] == 2, "CORRUPT_MESSAGE"
+        big = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=-1, producer_epoch=-1,
+                                        base_sequence=-1, batch_size=1 << 20)
+        big.append(0, timestamp=1, key=None, value=b"x" * 5000, headers=[])
+        assert produce(client, bytes(big.build()), topic="errors")[0] == 10, "MESSAGE_TOO_LARGE"
+        assert produce(client, good, topic="nowhere")[0] == 3, "UNKNOWN_TOPIC_OR_PARTITION without auto-create"
+        assert produce(client, good, topic="errors") == (0, 3), "nothing of the refused batches was written"
+        client.close()
+
