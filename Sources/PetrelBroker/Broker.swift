@@ -45,7 +45,7 @@ public final class Broker: Sendable {
     public init(config: BrokerConfig) throws {
         self.config = config
         manager = try LogManager(dataDirectory: config.dataDirectory, defaultConfig: config.log)
-        manager.startBackgroundTasks()
+        manager.startBackgroundTasks(retentionCheckIntervalMs: config.retentionCheckIntervalMs)
         clusterId = try Self.loadOrCreateClusterId(directory: config.dataDirectory, nodeId: config.nodeId)
         producerIds = try ProducerIds(directory: config.dataDirectory)
         var known: [String: TopicInfo] = [:]

@@ -18,6 +18,8 @@ public struct BrokerConfig: Sendable {
     public var autoCreateTopics = true
     /// `socket.request.max.bytes`: larger frames close the connection.
     public var requestBytesMax = 100 << 20
+    /// `log.retention.check.interval.ms`.
+    public var retentionCheckIntervalMs: Int64 = 300_000
     /// Segment, index, flush and message-size settings of every log (`log.segment.bytes`,
     /// `message.max.bytes`, `log.flush.interval.messages`, `log.flush.interval.ms`, …).
     public var log = LogConfig()
@@ -55,6 +57,11 @@ public struct BrokerConfig: Sendable {
             case "log.roll.ms": log.segmentMs = try integer()
             case "log.roll.hours": log.segmentMs = try integer() * 3_600_000
             case "message.max.bytes": log.maxMessageBytes = Int(try integer())
+            case "log.retention.ms": log.retentionMs = try integer()
+            case "log.retention.minutes": log.retentionMs = try integer() * 60_000
+            case "log.retention.hours": log.retentionMs = try integer() * 3_600_000
+            case "log.retention.bytes": log.retentionBytes = try integer()
+            case "log.retention.check.interval.ms": retentionCheckIntervalMs = try integer()
             case "log.flush.interval.messages": flushMessages = try integer()
             case "log.flush.interval.ms": flushMs = try integer()
             default: unknown.append(key)

@@ -120,11 +120,19 @@ public final class LogManager: Sendable {
     /// Starts a background thread that, every `periodMs`, fsyncs logs whose `flush.ms` is due and
     /// writes the checkpoints every `checkpointIntervalMs` (Kafka's
     /// `log.flush.offset.checkpoint.interval.ms`, 60 s). It stops at `close()`.
-    public func startBackgroundTasks(periodMs: Int = 100, checkpointIntervalMs: Int64 = 60_000) {
+    ///
+    /// Retention (`retention.ms`, `retention.bytes`) is applied every `retentionCheckIntervalMs`
+    /// (Kafka's `log.retention.check.interval.ms`, 5 minutes).
+    public func startBackgroundTasks(periodMs: Int = 100, checkpointIntervalMs: Int64 = 60_000, retentionCheckIntervalMs: Int64 = 300_000) {
         let thread = Thread { [weak self] in
             var lastCheckpointMs = Log.nowMs()
+            var lastRetentionMs = Log.nowMs()
             while let manager = self, !manager.stopping.load(ordering: .relaxed) {
                 for log in manager.logs.withLock({ Array($0.values) }) { try? log.flushIfDue() }
+                if Log.nowMs() - lastRetentionMs >= retentionCheckIntervalMs {
+                    for log in manager.logs.withLock({ Array($0.values) }) { try? log.applyRetention() }
+                    lastRetentionMs = Log.nowMs()
+                }
                 if Log.nowMs() - lastCheckpointMs >= checkpointIntervalMs {
                     try? manager.checkpoint()
                     lastCheckpointMs = Log.nowMs()

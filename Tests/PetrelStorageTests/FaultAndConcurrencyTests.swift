@@ -192,3 +192,38 @@ import Glibc
         try log.close()
     }
 }
+
+@Suite struct RetentionTests {
+    @Test func oldSegmentsGoByTimeAndBySize() throws {
+        let directory = TemporaryDirectory()
+        var config = smallConfig(segmentBytes: 1024)
+        config.retentionMs = 60_000
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: config)
+        // Old records (timestamps far in the past), then recent ones.
+        for tag in 0..<30 { try log.append(makeBatch(count: 2, timestamp: 1_000 + Int64(tag), tag: tag)) }
+        let now = Log.nowMs()
+        for tag in 30..<60 { try log.append(makeBatch(count: 2, timestamp: now, tag: tag)) }
+        let before = log.segmentBaseOffsets
+        let deleted = try log.applyRetention(nowMs: now)
+        #expect(deleted > 0)
+        #expect(log.segmentBaseOffsets == Array(before.dropFirst(deleted)))
+        #expect(log.logStartOffset == log.segmentBaseOffsets.first)
+        let values = try log.allValues()
+        #expect(values.first.map { $0.0 } == log.logStartOffset)
+        #expect(values.last?.0 == 119)
+        // Every record still there is younger than the retention, except in the segment that
+        // straddles the boundary; nothing recent was deleted.
+        #expect(log.logStartOffset <= 60)
+
+        // By size: keep at most ~3 KiB.
+        var sized = config
+        sized.retentionMs = -1
+        sized.retentionBytes = 3000
+        try log.close()
+        let (bounded, _) = try Log.open(directory: directory.path + "/t-0", config: sized, hadCleanShutdown: true)
+        try bounded.applyRetention(nowMs: now)
+        #expect(bounded.sizeBytes >= 3000 - 1024 && bounded.sizeBytes <= 3000 + 1024)
+        #expect(bounded.logEndOffset == 120)
+        #expect(throws: StorageError.self) { try bounded.read(fromOffset: 0, maxBytes: 100) { _ in } }
+    }
+}

@@ -11,7 +11,7 @@ struct BrokerCommand: ParsableCommand {
         abstract: "Run the Kafka-compatible broker (single node).",
         discussion: """
             Defaults: data in ./petrel-data, listening on 127.0.0.1:9092. --config reads a Kafka-style \
-            properties file (log.dirs, listeners, advertised.listeners, num.partitions, log.segment.bytes, \
+            properties file (log.dirs, listeners, advertised.listeners, num.partitions, log.segment.bytes, log.retention.*, \
             message.max.bytes, auto.create.topics.enable, log.flush.interval.messages/ms, …); options \
             given on the command line override it. SIGTERM or SIGINT shuts down cleanly (flush, \
             checkpoints, clean-shutdown marker).

@@ -23,6 +23,10 @@ public struct LogConfig: Sendable, Equatable {
     public var indexIntervalBytes: Int = 4096
     /// `max.message.bytes`: largest batch accepted.
     public var maxMessageBytes: Int = 1_048_588
+    /// `retention.ms`: sealed segments whose newest record is older are deleted; -1 keeps all.
+    public var retentionMs: Int64 = 7 * 24 * 3600 * 1000
+    /// `retention.bytes`: the oldest sealed segments are deleted while the log is larger; -1: no bound.
+    public var retentionBytes: Int64 = -1
     public var flushPolicy: FlushPolicy = .kafkaDefault
     /// Bytes of appends that may wait for the writer; appenders block beyond it.
     public var appendQueueBytesMax: Int = 64 << 20
