@@ -102,6 +102,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PetrelBrokerTests",
+            dependencies: ["PetrelBroker", "PetrelStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PetrelRepairTests",
             dependencies: ["PetrelRepair", "PetrelStorage", "PetrelFormat", "PetrelTestSupport"],
             swiftSettings: swiftSettings
