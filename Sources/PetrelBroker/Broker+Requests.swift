@@ -13,15 +13,14 @@ extension Broker {
         var reader = ProtocolReader(frame)
         let header = try RequestHeader.read(from: &reader)
         var writer = ProtocolWriter(reservingCapacity: 1024)
-        guard let api = header.knownApi, let range = Self.supportedApis.first(where: { $0.apiKey == api }) else {
+        guard let api = header.knownApi, let range = SupportedApis.range(for: api) else {
             throw ProtocolError(.unknownApiKey(header.apiKey), position: 0)
         }
         guard range.contains(header.apiVersion) else {
             if api == .apiVersions {
                 // Too new: answer in v0 with our ApiVersions range, so the client retries lower.
                 ResponseHeader.write(correlationId: header.correlationId, apiKey: .apiVersions, apiVersion: 0, to: &writer)
-                ApiVersionsResponse(errorCode: .unsupportedVersion, apiKeys: Self.supportedApis.filter { $0.apiKey == .apiVersions })
-                    .write(version: 0, to: &writer)
+                ApiVersionsResponse.unsupportedVersion.write(version: 0, to: &writer)
                 return BrokerResponse(bytes: writer.bytes, fileParts: [])
             }
             throw ProtocolError(.unsupportedVersion(apiKey: header.apiKey, version: header.apiVersion), position: 2)
@@ -31,7 +30,7 @@ extension Broker {
         switch api {
         case .apiVersions:
             _ = try ApiVersionsRequest.read(version: version, from: &reader)
-            ApiVersionsResponse(apiKeys: Self.supportedApis).write(version: version, to: &writer)
+            ApiVersionsResponse().write(version: version, to: &writer)
         case .metadata:
             let request = try MetadataRequest.read(version: version, from: &reader)
             metadata(request).write(version: version, to: &writer)

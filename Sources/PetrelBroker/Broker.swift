@@ -25,23 +25,6 @@ public final class Broker: Sendable {
         var topicId: [UInt8]
     }
 
-    /// The ApiVersions table this broker advertises: only what it implements. Produce is
-    /// advertised from 0 because librdkafka before 2.11.1 disables compression otherwise; 0–2
-    /// are answered UNSUPPORTED_VERSION.
-    public static let supportedApis: [ApiVersionRange] = [
-        ApiVersionRange(.produce, 0, 9),
-        ApiVersionRange(.fetch, 4, 12),
-        ApiVersionRange(.listOffsets, 1, 7),
-        ApiVersionRange(.metadata, 0, 12),
-        ApiVersionRange(.apiVersions, 0, 4),
-        ApiVersionRange(.initProducerId, 0, 4),
-        ApiVersionRange(.createTopics, 2, 5),
-        ApiVersionRange(.deleteTopics, 1, 4),
-        ApiVersionRange(.createPartitions, 0, 2),
-        ApiVersionRange(.describeConfigs, 1, 4),
-        ApiVersionRange(.offsetForLeaderEpoch, 2, 4),
-    ]
-
     public init(config: BrokerConfig) throws {
         self.config = config
         manager = try LogManager(dataDirectory: config.dataDirectory, defaultConfig: config.log)
@@ -69,7 +52,7 @@ public final class Broker: Sendable {
             return String(line.dropFirst("cluster.id=".count))
         }
         var generator = SystemRandomNumberGenerator()
-        let id = PartitionMetadataFile.encodeTopicId((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let id = PartitionMetadataFile.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         try SystemFileIO().writeFileAtomically(path, bytes: Array("version=1\ncluster.id=\(id)\nnode.id=\(nodeId)\n".utf8))
         return id
     }
@@ -126,12 +109,4 @@ public final class Broker: Sendable {
 
     var advertisedHost: String { config.advertisedHost ?? config.host }
     var advertisedPort: Int32 { Int32(config.advertisedPort ?? config.port) }
-}
-
-extension PartitionMetadataFile {
-    /// Kafka's text form of a 16-byte id.
-    static func encodeTopicId(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
 }

@@ -70,12 +70,23 @@ public struct ApiVersionRange: Sendable, Equatable {
     public func contains(_ version: Int16) -> Bool { version >= minVersion && version <= maxVersion }
 }
 
-/// What this build of the protocol layer implements, and so advertises in ApiVersions: only
-/// what is implemented (protocol reference §2.3). Grows with the broker.
+/// The ApiVersions table the broker advertises: every API this layer has codecs for and the
+/// broker implements, nothing more (protocol reference §2.3). Produce is advertised from 0
+/// because librdkafka before 2.11.1 disables compression otherwise; 0–2 are answered
+/// UNSUPPORTED_VERSION.
 public enum SupportedApis {
     public static let all: [ApiVersionRange] = [
+        ApiVersionRange(.produce, 0, 9),
+        ApiVersionRange(.fetch, 4, 12),
+        ApiVersionRange(.listOffsets, 1, 7),
         ApiVersionRange(.metadata, 0, 12),
         ApiVersionRange(.apiVersions, 0, 4),
+        ApiVersionRange(.initProducerId, 0, 4),
+        ApiVersionRange(.createTopics, 2, 5),
+        ApiVersionRange(.deleteTopics, 1, 4),
+        ApiVersionRange(.createPartitions, 0, 2),
+        ApiVersionRange(.describeConfigs, 1, 4),
+        ApiVersionRange(.offsetForLeaderEpoch, 2, 4),
     ]
 
     public static func range(for key: ApiKey) -> ApiVersionRange? { all.first { $0.apiKey == key } }

@@ -29,7 +29,8 @@ public struct PartitionMetadataFile: Sendable {
 
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    /// A 16-byte id (topic id, cluster id) in Kafka's text form: URL-safe base64, no padding.
+    public static func encode(_ bytes: [UInt8]) -> String {
         var output: [UInt8] = []
         var index = 0
         while index < bytes.count {
