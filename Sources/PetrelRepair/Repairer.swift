@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import PetrelFormat
 public import PetrelStorage
 
 /// Carries out a repair plan with a journal, so that a repair killed half-way can be run again
@@ -95,9 +96,9 @@ public struct Repairer {
             if FileManager.default.fileExists(atPath: file) {
                 try copyToQuarantine(file, from: 0, reason: reason, name: uniqueName(for: file, suffix: ""))
             }
-            var text = "0\n\(entries.count)\n"
-            for entry in entries { text += "\(entry.topic) \(entry.partition) \(entry.offset)\n" }
-            try io.writeFileAtomically(file, bytes: Array(text.utf8))
+            try OffsetCheckpointFile(path: file, io: io).write(Dictionary(uniqueKeysWithValues: entries.map {
+                (TopicPartition(topic: $0.topic, partition: $0.partition), $0.offset)
+            }))
         }
     }
 
@@ -159,8 +160,10 @@ public struct Repairer {
         if FileManager.default.fileExists(atPath: file) {
             let data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
             let next: Int64 = data.withUnsafeBytes { bytes in
-                var reader = RecordBatchReaderShim(bytes)
-                return reader.lastNextOffset() ?? base
+                var reader = RecordBatchReader(bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
+                var next = base
+                while let batch = try? reader.next() { next = batch.nextOffset }
+                return next
             }
             for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
                 guard let other = SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.logSuffix), other >= base, other < max(next, base + 1)

@@ -111,18 +111,7 @@ extension LogDirectoryChecker {
 
     func checkProducerSnapshot(_ file: String, into result: inout FsckResult) {
         guard let data = FileManager.default.contents(atPath: file) else { return }
-        let problem: String? = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> String? in
-            guard bytes.count >= 10 else { return "\(bytes.count) bytes, shorter than the 10-byte header" }
-            let version = Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: Int16.self))
-            guard version == 1 else { return "version \(version), expected 1" }
-            let stored = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
-            let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[6...]))
-            guard stored == computed else { return "CRC32C mismatch: stored \(stored), computed \(computed)" }
-            let count = Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: 6, as: Int32.self))
-            guard count >= 0, 10 + Int(count) * 46 == bytes.count else { return "\(count) producer entries do not fill \(bytes.count) bytes" }
-            return nil
-        }
-        if let problem {
+        if let problem = ProducerSnapshotFile.problem(in: Array(data)) {
             result.findings.append(Finding(.error, .producerSnapshotInvalid, file: file, message: problem,
                                            repair: "move it to quarantine (producer state is rebuilt from the log)"))
             result.actions.append(.quarantineFile(file: file, reason: "invalid producer snapshot"))

@@ -130,7 +130,7 @@ public final class LogManager: Sendable {
             while let manager = self, !manager.stopping.load(ordering: .relaxed) {
                 for log in manager.logs.withLock({ Array($0.values) }) { try? log.flushIfDue() }
                 if Log.nowMs() - lastRetentionMs >= retentionCheckIntervalMs {
-                    for log in manager.logs.withLock({ Array($0.values) }) { try? log.applyRetention() }
+                    for log in manager.logs.withLock({ Array($0.values) }) { _ = try? log.applyRetention() }
                     lastRetentionMs = Log.nowMs()
                 }
                 if Log.nowMs() - lastCheckpointMs >= checkpointIntervalMs {

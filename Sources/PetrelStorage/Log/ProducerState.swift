@@ -114,11 +114,9 @@ struct ProducerState: Sendable, Equatable {
     /// Reads a snapshot; nil when it is not a valid v1 snapshot (it is then ignored, and the state
     /// rebuilt from the log, as Kafka does).
     static func fromSnapshot(_ bytes: [UInt8]) -> ProducerState? {
-        guard bytes.count >= 10 else { return nil }
+        guard ProducerSnapshotFile.problem(in: bytes) == nil else { return nil }
         func int<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T { bytes[at..<(at + MemoryLayout<T>.size)].reduce(T.zero) { $0 << 8 | T($1) } }
-        guard int(0, Int16.self) == 1, int(2, UInt32.self) == CRC32C.checksum(bytes[6...]) else { return nil }
         let count = Int(int(6, Int32.self))
-        guard count >= 0, bytes.count == 10 + count * 46 else { return nil }
         var state = ProducerState()
         for index in 0..<count {
             let at = 10 + index * 46

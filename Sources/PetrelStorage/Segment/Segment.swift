@@ -200,6 +200,16 @@ final class Segment: @unchecked Sendable {
         nextOffset = lastOffset + 1
     }
 
+    /// The log file's size, with the read mapping grown to cover it if the file is larger than
+    /// the reservation (written under a larger `segment.bytes`).
+    private func mapWholeFile() throws(StorageError) -> Int {
+        let fileBytes = Int(try io.fileSize(descriptor, path: logPath))
+        if fileBytes > activeMapping!.length {
+            activeMapping = try FileMapping(descriptor: descriptor, length: fileBytes, writable: false, path: logPath, io: io)
+        }
+        return fileBytes
+    }
+
     /// What recovering a segment found.
     struct RecoveryScan {
         /// Bytes at the start of the file that hold valid batches.
@@ -214,10 +224,7 @@ final class Segment: @unchecked Sendable {
     /// the first invalid one. The segment is left open for appending; the caller cuts the file.
     func recover(offsetLimit: Int64?) throws(StorageError) -> RecoveryScan {
         try openForAppend(truncatingIndexes: true)
-        let fileBytes = Int(try io.fileSize(descriptor, path: logPath))
-        if fileBytes > activeMapping!.length {
-            activeMapping = try FileMapping(descriptor: descriptor, length: fileBytes, writable: false, path: logPath, io: io)
-        }
+        let fileBytes = try mapWholeFile()
         sizeBytes = 0
         nextOffset = baseOffset
         maxTimestamp = -1
@@ -277,10 +284,7 @@ final class Segment: @unchecked Sendable {
     /// at shutdown).
     func resumeAfterCleanShutdown() throws(StorageError) {
         try openForAppend(truncatingIndexes: false)
-        let fileBytes = Int(try io.fileSize(descriptor, path: logPath))
-        if fileBytes > activeMapping!.length {
-            activeMapping = try FileMapping(descriptor: descriptor, length: fileBytes, writable: false, path: logPath, io: io)
-        }
+        let fileBytes = try mapWholeFile()
         let bytes = activeMapping!.bytes(from: 0, count: fileBytes)
         // Start at the last indexed batch (or the start): the scan sets the end offset.
         let hintPosition = offsetIndex!.file.count > 0 ? offsetIndex!.entry(offsetIndex!.file.count - 1).position : 0
