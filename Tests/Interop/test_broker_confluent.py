@@ -33,7 +33,15 @@ def test_producer_acks_and_codecs_then_assign_consumer(petrel, tmp_path):
                 if message is not None and message.error() is None:
                     values.append((message.key().decode(), message.value().decode(), message.headers()))
             consumer.close()
-            assert [v[0] for v in values] == [f"{codec}-{i}" for codec in CODECS for i in range(100)], acks
+            expected = [f"{codec}-{i}" for codec in CODECS for i in range(100)]
+            if acks == "0":
+                # Without acknowledgements, one producer's flush does not wait for the broker, so the
+                # next producer's connection may be served first: order holds within each producer.
+                assert sorted(v[0] for v in values) == sorted(expected)
+                for codec in CODECS:
+                    assert [v[0] for v in values if v[0].startswith(codec + "-")] == [f"{codec}-{i}" for i in range(100)]
+            else:
+                assert [v[0] for v in values] == expected, acks
             assert all(v[1].startswith(v[0] + "-") and v[2] == [("codec", v[0].split("-")[0].encode())] for v in values)
 
 
