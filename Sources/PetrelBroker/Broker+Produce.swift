@@ -11,25 +11,28 @@ extension Broker {
         var topics: [ProduceResponse.Topic] = []
         for topic in request.topics {
             var partitions: [ProduceResponse.Partition] = []
+            var created: Result<TopicInfo, TopicChangeError>?
+            if topicInfo(topic.name) == nil { created = autoCreate(topic.name) }
             for partition in topic.partitions {
                 guard version >= 3 else {
                     partitions.append(.init(index: partition.index, errorCode: .unsupportedVersion))
                     continue
                 }
-                if topicInfo(topic.name) == nil, config.autoCreateTopics, TopicPartition.isValidTopicName(topic.name) {
-                    _ = try? createTopic(topic.name, partitions: config.numPartitions)
+                if case let .failure(error) = created {
+                    partitions.append(.init(index: partition.index, errorCode: error.code, errorMessage: error.message))
+                    continue
                 }
                 guard let log = log(topic.name, partition.index) else {
                     partitions.append(.init(index: partition.index, errorCode: .unknownTopicOrPartition))
                     continue
                 }
-                guard let records = partition.records, !records.isEmpty else {
-                    partitions.append(.init(index: partition.index, errorCode: .corruptMessage, errorMessage: "no records"))
+                if let refusal = Self.checkOneBatch(partition.records, version: version) {
+                    partitions.append(.init(index: partition.index, errorCode: .invalidRecord, errorMessage: refusal))
                     continue
                 }
                 do throws(StorageError) {
-                    let info = try await log.append(Array(records))
-                    appendWaiters.notifyAll()
+                    let info = try await log.append(Array(partition.records ?? []))
+                    fetchWaiters.notify(TopicPartition(topic: topic.name, partition: partition.index))
                     partitions.append(.init(index: partition.index, errorCode: .none, baseOffset: info.firstOffset,
                                             logStartOffset: log.logStartOffset))
                 } catch {
@@ -40,6 +43,22 @@ extension Broker {
             topics.append(.init(name: topic.name, partitions: partitions))
         }
         return ProduceResponse(topics: topics)
+    }
+
+    /// Kafka's rule for Produce v3 and later (`ProduceRequest.validateRecords`): each partition
+    /// carries exactly one record batch; anything else is INVALID_RECORD for that partition.
+    /// Returns why the records are refused, or nil. (The batch itself is validated by storage.)
+    static func checkOneBatch(_ records: ArraySlice<UInt8>?, version: Int16) -> String? {
+        guard let records, records.count >= RecordBatchLayout.logOverheadBytes else {
+            return "Produce requests with version \(version) must have at least one record batch per partition"
+        }
+        let lengthStart = records.startIndex + RecordBatchLayout.lengthPosition
+        let length = Int(Int32(bitPattern: records[lengthStart..<lengthStart + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+        // A length that is negative or runs past the end is the batch decoder's to report.
+        if length >= 0, records.count > RecordBatchLayout.logOverheadBytes + length {
+            return "Produce requests with version \(version) are only allowed to contain exactly one record batch per partition"
+        }
+        return nil
     }
 
     // MARK: InitProducerId
@@ -53,10 +72,12 @@ extension Broker {
         if request.producerId >= 0 && request.producerEpoch >= 0 && request.producerEpoch < Int16.max {
             return InitProducerIdResponse(producerId: request.producerId, producerEpoch: request.producerEpoch + 1)
         }
-        guard let id = try? producerIds.next() else {
+        do throws(StorageError) {
+            return InitProducerIdResponse(producerId: try producerIds.next(), producerEpoch: 0)
+        } catch {
+            logger.error("reserving producer ids failed: \(error)")
             return InitProducerIdResponse(errorCode: .kafkaStorageError, producerId: -1, producerEpoch: -1)
         }
-        return InitProducerIdResponse(producerId: id, producerEpoch: 0)
     }
 
     static func errorCode(for error: StorageError) -> ErrorCode {

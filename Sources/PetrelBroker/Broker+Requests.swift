@@ -77,14 +77,31 @@ extension Broker {
 
     // MARK: Metadata
 
+    /// With no authorizer every operation is allowed, so the authorized operations are all the
+    /// ones each resource supports (Kafka's `AclOperation` codes as bits), as Kafka answers.
+    static let topicAuthorizedOperations: Int32 = [3, 4, 5, 6, 7, 8, 10, 11].reduce(0) { $0 | 1 << $1 }
+    static let clusterAuthorizedOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | 1 << $1 }
+
     func metadata(_ request: MetadataRequest) -> MetadataResponse {
         var names = request.topics?.compactMap(\.name) ?? topicNames()
         names = Array(NSOrderedSet(array: names)) as? [String] ?? names
         var topics: [MetadataResponse.Topic] = []
+        let topicOperations = request.includeTopicAuthorizedOperations ? Self.topicAuthorizedOperations : Int32.min
         for name in names {
+            guard TopicPartition.isValidTopicName(name) else {
+                // INVALID_TOPIC_EXCEPTION: librdkafka then fails the messages at once instead
+                // of holding them for message.timeout.ms.
+                topics.append(.init(errorCode: .invalidTopicException, name: name, partitions: []))
+                continue
+            }
             var info = topicInfo(name)
-            if info == nil, config.autoCreateTopics, request.allowAutoTopicCreation, TopicPartition.isValidTopicName(name) {
-                info = try? createTopic(name, partitions: config.numPartitions)
+            if info == nil, request.allowAutoTopicCreation, let created = autoCreate(name) {
+                switch created {
+                case let .success(created): info = created
+                case let .failure(error):
+                    topics.append(.init(errorCode: error.code, name: name, partitions: []))
+                    continue
+                }
             }
             guard let info else {
                 topics.append(.init(errorCode: .unknownTopicOrPartition, name: name, partitions: []))
@@ -94,10 +111,11 @@ extension Broker {
                 MetadataResponse.Partition(partitionIndex: $0, leaderId: config.nodeId, leaderEpoch: 0,
                                            replicaNodes: [config.nodeId], isrNodes: [config.nodeId])
             }
-            topics.append(.init(name: name, topicId: info.topicId, partitions: partitions))
+            topics.append(.init(name: name, topicId: info.topicId, partitions: partitions, topicAuthorizedOperations: topicOperations))
         }
         return MetadataResponse(brokers: [.init(nodeId: config.nodeId, host: advertisedHost, port: advertisedPort)],
-                                clusterId: clusterId, controllerId: config.nodeId, topics: topics)
+                                clusterId: clusterId, controllerId: config.nodeId, topics: topics,
+                                clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? Self.clusterAuthorizedOperations : Int32.min)
     }
 
     func topicNames() -> [String] { Set(manager.partitions.map(\.topic)).sorted() }
@@ -107,21 +125,31 @@ extension Broker {
     func listOffsets(_ request: ListOffsetsRequest) -> ListOffsetsResponse {
         ListOffsetsResponse(topics: request.topics.map { topic in
             .init(name: topic.name, partitions: topic.partitions.map { partition in
-                guard let log = log(topic.name, partition.partitionIndex) else {
-                    return .init(partitionIndex: partition.partitionIndex, errorCode: .unknownTopicOrPartition)
-                }
-                switch partition.timestamp {
-                case ListOffsetsRequest.earliestTimestamp:
-                    return .init(partitionIndex: partition.partitionIndex, errorCode: .none, timestamp: -1, offset: log.logStartOffset, leaderEpoch: 0)
-                case ListOffsetsRequest.latestTimestamp:
-                    return .init(partitionIndex: partition.partitionIndex, errorCode: .none, timestamp: -1, offset: log.logEndOffset, leaderEpoch: 0)
-                default:
-                    if let found = try? log.offset(forTimestamp: partition.timestamp) {
-                        return .init(partitionIndex: partition.partitionIndex, errorCode: .none, timestamp: found.timestamp, offset: found.offset, leaderEpoch: 0)
-                    }
-                    return .init(partitionIndex: partition.partitionIndex, errorCode: .none, timestamp: -1, offset: -1, leaderEpoch: -1)
-                }
+                listOffset(topic: topic.name, partition)
             })
         })
+    }
+
+    private func listOffset(topic: String, _ partition: ListOffsetsRequest.Partition) -> ListOffsetsResponse.Partition {
+        let index = partition.partitionIndex
+        guard let log = log(topic, index) else { return .init(partitionIndex: index, errorCode: .unknownTopicOrPartition) }
+        switch partition.timestamp {
+        case ListOffsetsRequest.earliestTimestamp:
+            return .init(partitionIndex: index, errorCode: .none, timestamp: -1, offset: log.logStartOffset, leaderEpoch: 0)
+        case ListOffsetsRequest.latestTimestamp:
+            return .init(partitionIndex: index, errorCode: .none, timestamp: -1, offset: log.logEndOffset, leaderEpoch: 0)
+        default:
+            do {
+                let found = partition.timestamp == ListOffsetsRequest.maxTimestamp
+                    ? try log.offsetOfMaxTimestamp() : try log.offset(forTimestamp: partition.timestamp)
+                guard let found else {
+                    return .init(partitionIndex: index, errorCode: .none, timestamp: -1, offset: -1, leaderEpoch: -1)
+                }
+                return .init(partitionIndex: index, errorCode: .none, timestamp: found.timestamp, offset: found.offset, leaderEpoch: 0)
+            } catch {
+                logger.error("ListOffsets of \(topic)-\(index) at timestamp \(partition.timestamp) failed: \(error)")
+                return .init(partitionIndex: index, errorCode: Self.fetchErrorCode(for: error))
+            }
+        }
     }
 }

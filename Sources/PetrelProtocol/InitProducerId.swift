@@ -7,6 +7,13 @@ public struct InitProducerIdRequest: Sendable, Equatable {
     public var producerId: Int64
     public var producerEpoch: Int16
 
+    public init(transactionalId: String?, transactionTimeoutMs: Int32, producerId: Int64, producerEpoch: Int16) {
+        self.transactionalId = transactionalId
+        self.transactionTimeoutMs = transactionTimeoutMs
+        self.producerId = producerId
+        self.producerEpoch = producerEpoch
+    }
+
     public static func read(version: Int16, from reader: inout ProtocolReader) throws(ProtocolError) -> InitProducerIdRequest {
         let flexible = ApiKey.initProducerId.isFlexible(version)
         let transactionalId = try reader.readString(compact: flexible, field: "transactional_id")

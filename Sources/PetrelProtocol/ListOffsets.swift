@@ -3,6 +3,8 @@
 public struct ListOffsetsRequest: Sendable, Equatable {
     public static let latestTimestamp: Int64 = -1
     public static let earliestTimestamp: Int64 = -2
+    /// KIP-734 (v7+): the offset and timestamp of the record with the largest timestamp.
+    public static let maxTimestamp: Int64 = -3
 
     public struct Partition: Sendable, Equatable {
         public var partitionIndex: Int32

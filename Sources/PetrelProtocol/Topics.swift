@@ -6,9 +6,23 @@ public struct CreateTopicsRequest: Sendable, Equatable {
         public var numPartitions: Int32
         public var replicationFactor: Int16
         public var configs: [(name: String, value: String?)]
+        /// Manual replica assignments: partition index → broker ids (numPartitions and
+        /// replicationFactor are -1 when these are given).
+        public var assignments: [(partitionIndex: Int32, brokerIds: [Int32])] = []
+
+        public init(name: String, numPartitions: Int32, replicationFactor: Int16, configs: [(name: String, value: String?)],
+                    assignments: [(partitionIndex: Int32, brokerIds: [Int32])] = []) {
+            self.name = name
+            self.numPartitions = numPartitions
+            self.replicationFactor = replicationFactor
+            self.configs = configs
+            self.assignments = assignments
+        }
 
         public static func == (lhs: Topic, rhs: Topic) -> Bool {
             lhs.name == rhs.name && lhs.numPartitions == rhs.numPartitions && lhs.replicationFactor == rhs.replicationFactor
+                && lhs.assignments.map(\.partitionIndex) == rhs.assignments.map(\.partitionIndex)
+                && lhs.assignments.map(\.brokerIds) == rhs.assignments.map(\.brokerIds)
                 && lhs.configs.map(\.name) == rhs.configs.map(\.name) && lhs.configs.map(\.value) == rhs.configs.map(\.value)
         }
     }
@@ -17,6 +31,12 @@ public struct CreateTopicsRequest: Sendable, Equatable {
     public var timeoutMs: Int32
     public var validateOnly: Bool
 
+    public init(topics: [Topic], timeoutMs: Int32, validateOnly: Bool) {
+        self.topics = topics
+        self.timeoutMs = timeoutMs
+        self.validateOnly = validateOnly
+    }
+
     public static func read(version: Int16, from reader: inout ProtocolReader) throws(ProtocolError) -> CreateTopicsRequest {
         let flexible = ApiKey.createTopics.isFlexible(version)
         var topics: [Topic] = []
@@ -24,10 +44,15 @@ public struct CreateTopicsRequest: Sendable, Equatable {
             let name = try reader.readNonNullString(compact: flexible, field: "topic name")
             let partitions = try reader.readInt32()
             let replication = try reader.readInt16()
+            var assignments: [(partitionIndex: Int32, brokerIds: [Int32])] = []
             for _ in 0..<(try reader.readArrayCount(compact: flexible, field: "assignments", minimumElementBytes: 5) ?? 0) {
-                _ = try reader.readInt32()
-                for _ in 0..<(try reader.readArrayCount(compact: flexible, field: "broker ids", minimumElementBytes: 4) ?? 0) { _ = try reader.readInt32() }
+                let index = try reader.readInt32()
+                var brokers: [Int32] = []
+                for _ in 0..<(try reader.readArrayCount(compact: flexible, field: "broker ids", minimumElementBytes: 4) ?? 0) {
+                    brokers.append(try reader.readInt32())
+                }
                 if flexible { try reader.skipTaggedFields() }
+                assignments.append((index, brokers))
             }
             var configs: [(name: String, value: String?)] = []
             for _ in 0..<(try reader.readArrayCount(compact: flexible, field: "configs") ?? 0) {
@@ -37,7 +62,7 @@ public struct CreateTopicsRequest: Sendable, Equatable {
                 configs.append((key, value))
             }
             if flexible { try reader.skipTaggedFields() }
-            topics.append(Topic(name: name, numPartitions: partitions, replicationFactor: replication, configs: configs))
+            topics.append(Topic(name: name, numPartitions: partitions, replicationFactor: replication, configs: configs, assignments: assignments))
         }
         let timeout = try reader.readInt32()
         let validateOnly = version >= 1 ? try reader.readBool() : false

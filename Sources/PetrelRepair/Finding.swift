@@ -43,6 +43,7 @@ public struct Finding: Sendable, Equatable, Codable {
         case checkpointUnknownPartition = "checkpoint-unknown-partition"
         case orphanIndex = "orphan-index"
         case unreadable = "unreadable"
+        case brokerFileInvalid = "broker-file-invalid"
     }
 
     public var severity: Severity

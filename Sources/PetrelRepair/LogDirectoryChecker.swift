@@ -62,7 +62,26 @@ public struct LogDirectoryChecker {
             }
         }
         checkCheckpoints(ranges: ranges, into: &result)
+        checkBrokerStateFiles(into: &result)
         return result
+    }
+
+    /// Whether `path` is one partition's directory (checked as such) rather than a log directory.
+    public var isPartitionDirectory: Bool {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
+        return isPartitionDirectory(path, names: names)
+    }
+
+    /// Whether `path` can be a log directory: empty (a new one), or holding a partition
+    /// directory or one of the files a broker keeps there. `/etc` is not one.
+    public func looksLikeLogDirectory() -> Bool {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
+        return names.isEmpty || names.contains { name in
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: "\(path)/\(name)", isDirectory: &isDirectory)
+            return (isDirectory.boolValue && TopicPartition(directoryName: name) != nil)
+                || (isKnownLogDirectoryEntry(name, isDirectory: isDirectory.boolValue) && name != quarantineDirectoryName)
+        }
     }
 
     private func isPartitionDirectory(_ path: String, names: [String]) -> Bool {
@@ -74,11 +93,31 @@ public struct LogDirectoryChecker {
     private func isKnownLogDirectoryEntry(_ name: String, isDirectory: Bool) -> Bool {
         let known: Set<String> = [
             OffsetCheckpointFile.recoveryPointName, OffsetCheckpointFile.logStartOffsetName, "cleaner-offset-checkpoint",
-            "replication-offset-checkpoint", LogManager.cleanShutdownMarkerName, LogManager.lockFileName, "meta.properties",
+            "replication-offset-checkpoint", LogManager.cleanShutdownMarkerName, LogManager.lockFileName,
             quarantineDirectoryName,
+            // The broker's own files beside the partitions.
+            BrokerStateFiles.clusterMetadataName, BrokerStateFiles.producerIdBlockName, BrokerStateFiles.topicConfigsName,
         ]
         return known.contains(name) || (isDirectory && (name.hasSuffix("-delete") || name.hasSuffix("-future") || name.hasSuffix("-stray")
             || name.hasSuffix(".delete")))
+    }
+
+    // MARK: The broker's files
+
+    /// `meta.properties` and `producer-id-block` that the broker would refuse to start with.
+    /// fsck cannot repair them: it cannot know the cluster id, nor which producer ids were used.
+    private func checkBrokerStateFiles(into result: inout FsckResult) {
+        let parsers: [(String, ([UInt8], String) throws(StorageError) -> Void)] = [
+            (BrokerStateFiles.clusterMetadataName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.clusterId(parsing: bytes, path: path) }),
+            (BrokerStateFiles.producerIdBlockName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.nextProducerId(parsing: bytes, path: path) }),
+        ]
+        for (name, parse) in parsers {
+            let file = "\(path)/\(name)"
+            guard FileManager.default.fileExists(atPath: file) else { continue }
+            do throws(StorageError) { try parse(try SystemFileIO().readSmallFile(file, bytesMax: 64 << 10), file) } catch {
+                result.findings.append(Finding(.error, .brokerFileInvalid, file: file, message: "\(error)", repair: nil))
+            }
+        }
     }
 
     // MARK: Checkpoints

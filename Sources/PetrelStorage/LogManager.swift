@@ -30,8 +30,10 @@ public final class LogManager: Sendable {
     private let lockDescriptor: Mutex<Int32>
 
     /// Opens every partition directory in `dataDirectory` (created if missing).
+    /// `configForTopic` gives the settings of each topic's logs (the owner keeps per-topic
+    /// overrides); `defaultConfig` by default.
     public init(dataDirectory: String, defaultConfig: LogConfig = LogConfig(), io: any FileIO = SystemFileIO(),
-                openSegmentsMax: Int = 1024) throws(StorageError) {
+                openSegmentsMax: Int = 1024, configForTopic: ((String) -> LogConfig)? = nil) throws(StorageError) {
         self.dataDirectory = dataDirectory
         self.handleCache = SegmentHandleCache(capacity: openSegmentsMax)
         self.defaultConfig = defaultConfig
@@ -59,7 +61,7 @@ public final class LogManager: Sendable {
         for name in try io.listDirectory(dataDirectory) {
             guard let partition = TopicPartition(directoryName: name) else { continue }
             let (log, report) = try Log.open(
-                directory: "\(dataDirectory)/\(name)", config: defaultConfig, io: io,
+                directory: "\(dataDirectory)/\(name)", config: configForTopic?(partition.topic) ?? defaultConfig, io: io,
                 recoveryPoint: recoveryPoints[partition] ?? 0, logStartOffset: logStartOffsets[partition] ?? 0,
                 hadCleanShutdown: hadCleanShutdown, handleCache: handleCache)
             opened[partition] = log
@@ -82,14 +84,33 @@ public final class LogManager: Sendable {
             let path = "\(dataDirectory)/\(partition.directoryName)"
             guard logs[partition] == nil, !io.exists(path) else { throw StorageError(.alreadyExists, path: path) }
             try io.mkdir(path)
-            var generator = SystemRandomNumberGenerator()
-            try PartitionMetadataFile(directory: path, io: io).write(topicId: topicId ?? (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
-            let (log, _) = try Log.open(directory: path, config: config ?? defaultConfig, io: io, hadCleanShutdown: true,
-                                        handleCache: handleCache)
-            try io.fsyncDirectory(dataDirectory)
-            logs[partition] = log
-            return log
+            // All or nothing: a partition whose creation fails half-way leaves no directory
+            // behind (which would make every later attempt fail with "already exists").
+            do throws(StorageError) {
+                var generator = SystemRandomNumberGenerator()
+                try PartitionMetadataFile(directory: path, io: io).write(topicId: topicId ?? (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                let (log, _) = try Log.open(directory: path, config: config ?? defaultConfig, io: io, hadCleanShutdown: true,
+                                            handleCache: handleCache)
+                do throws(StorageError) { try io.fsyncDirectory(dataDirectory) } catch {
+                    try? log.close()
+                    throw error
+                }
+                logs[partition] = log
+                return log
+            } catch {
+                removeDirectoryAfterFailedCreation(path)
+                throw error
+            }
         }
+    }
+
+    /// Best effort: the creation already failed with the error worth reporting; what cannot be
+    /// removed here is a directory without data, which start-up opens as an empty log.
+    private func removeDirectoryAfterFailedCreation(_ path: String) {
+        if let names = try? io.listDirectory(path) {
+            for name in names { try? io.unlink("\(path)/\(name)") }
+        }
+        try? io.rmdir(path)
     }
 
     /// The log of `partition`, created if missing.

@@ -56,7 +56,20 @@ struct FsckCommand: ParsableCommand {
         let checker = makeChecker(root)
         let quarantineDirectory = quarantine ?? defaultQuarantine(for: root, checker: checker)
         let repairer = Repairer(quarantineDirectory: quarantineDirectory)
+        let logDirectory = Self.logDirectory(of: root)
         do {
+            guard checker.isPartitionDirectory || checker.looksLikeLogDirectory() else {
+                printError("petrel fsck: \(path) is not a log directory: it holds no partition directories and none of a log directory's files")
+                throw ExitCode(Self.exitOperational)
+            }
+            // The lock is held for the whole repair, so that no broker opens the directory meanwhile.
+            var lock: LogDirectoryLock?
+            if repair && !dryRun {
+                lock = try LogDirectoryLock(logDirectory: logDirectory)
+            } else if let inUse = LogDirectoryLock.holderIfLocked(logDirectory: logDirectory) {
+                printError("petrel fsck: warning: \(inUse.path) is locked by \(inUse.holder.map { "process \($0)" } ?? "another process"): findings on a live directory may be transient")
+            }
+            defer { withExtendedLifetime(lock) {} }
             var result = try checker.check()
             clearProgress()
             var steps = 0
@@ -84,6 +97,9 @@ struct FsckCommand: ParsableCommand {
             if status != 0 { throw ExitCode(status) }
         } catch let exit as ExitCode {
             throw exit
+        } catch let inUse as LogDirectoryLock.InUse {
+            printError("petrel fsck: refusing to repair: \(inUse)")
+            throw ExitCode(Self.exitOperational)
         } catch {
             clearProgress()
             printError("petrel fsck: \(error)")
@@ -110,10 +126,13 @@ struct FsckCommand: ParsableCommand {
 
     /// Inside the log directory (the parent, for a partition directory).
     private func defaultQuarantine(for root: String, checker: LogDirectoryChecker) -> String {
+        "\(Self.logDirectory(of: root))/\(checker.quarantineDirectoryName)"
+    }
+
+    /// The log directory itself, or a partition directory's parent.
+    static func logDirectory(of root: String) -> String {
         let name = URL(fileURLWithPath: root).lastPathComponent
-        let isPartition = PetrelRepairNames.isPartitionDirectoryName(name)
-        let logDirectory = isPartition ? URL(fileURLWithPath: root).deletingLastPathComponent().path : root
-        return "\(logDirectory)/\(checker.quarantineDirectoryName)"
+        return PetrelRepairNames.isPartitionDirectoryName(name) ? URL(fileURLWithPath: root).deletingLastPathComponent().path : root
     }
 
     private func printText(result: inout FsckResult, after: FsckResult?, steps: Int, quarantine: String, pending: Bool) {

@@ -124,23 +124,55 @@ struct LogCommand: ParsableCommand {
         @Flag(help: "Print JSON lines.")
         var json = false
 
+        /// Reads the segment files directly and writes nothing: no lock, no recovery, no
+        /// clean-shutdown marker touched, so it is safe beside a running broker. After an
+        /// unclean shutdown it prints the valid prefix of each segment, and says where the
+        /// first invalid batch is (recovery would cut there).
         func run() throws {
-            let manager = try LogManager(dataDirectory: location.dataDir)
-            defer { try? manager.close() }
-            guard let log = manager.log(for: location.topicPartition) else {
+            let directory = "\(location.dataDir)/\(location.topicPartition.directoryName)"
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
                 throw ValidationError("no partition \(location.topicPartition) in \(location.dataDir)")
             }
-            var next = fromOffset ?? log.logStartOffset
+            let bases = names.compactMap { SegmentFiles.baseOffset(ofFile: $0, suffix: SegmentFiles.logSuffix) }.sorted()
+            let checkpoint = "\(location.dataDir)/\(OffsetCheckpointFile.logStartOffsetName)"
+            let logStart = FileManager.default.fileExists(atPath: checkpoint)
+                ? try OffsetCheckpointFile(path: checkpoint).read()[location.topicPartition] : nil
+            var next = max(fromOffset ?? .min, logStart ?? .min)
             var remaining = maxRecords
-            while remaining > 0 && next < log.logEndOffset {
-                let records = try log.readRecords(fromOffset: next, maxRecords: min(remaining, 10_000))
-                guard let last = records.last else { break }
-                var output = ""
-                for record in records { output += (json ? RecordFormatting.json(record) : RecordFormatting.text(record)) + "\n" }
-                FileHandle.standardOutput.write(Data(output.utf8))
-                remaining -= records.count
-                next = last.offset + 1
+            var output: [UInt8] = []
+            func flush() {
+                FileHandle.standardOutput.write(Data(output))
+                output.removeAll(keepingCapacity: true)
             }
+            for (index, base) in bases.enumerated() where remaining > 0 {
+                if index + 1 < bases.count, bases[index + 1] <= next { continue }
+                let path = SegmentFiles.logPath(directory, base)
+                let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+                let stop = try data.withUnsafeBytes { (bytes) throws -> (position: Int, reason: SegmentBatchWalker.Stop)? in
+                    var walker = SegmentBatchWalker(bytes, baseOffset: base, minimumFirstOffset: base,
+                                                    offsetLimit: index + 1 < bases.count ? bases[index + 1] : nil)
+                    while remaining > 0, let batch = walker.next() {
+                        guard batch.lastOffset >= next, !batch.isControl else { continue }
+                        try batch.forEachRecord { record throws(FormatError) in
+                            guard record.offset >= next, remaining > 0 else { return }
+                            let decoded = DecodedRecord(record)
+                            if json { decoded.appendJSON(to: &output) } else { output.append(contentsOf: RecordFormatting.text(decoded).utf8) }
+                            output.append(UInt8(ascii: "\n"))
+                            remaining -= 1
+                        }
+                        next = batch.nextOffset
+                        if output.count >= 1 << 20 { flush() }
+                    }
+                    return walker.stop
+                }
+                if let stop {
+                    flush()
+                    printError("petrel log read: \(path) ends in an invalid batch at byte \(stop.position) (\(stop.reason)); the broker's recovery would cut it there")
+                    break
+                }
+            }
+            flush()
         }
     }
 }
@@ -194,18 +226,5 @@ enum RecordFormatting {
         return text
     }
 
-    static func jsonObject(_ record: DecodedRecord) -> [String: Any] {
-        [
-            "offset": record.offset, "timestamp": record.timestamp,
-            "key": record.key.map { ByteFormatting.hex($0) } ?? NSNull(),
-            "value": record.value.map { ByteFormatting.hex($0) } ?? NSNull(),
-            "headers": record.headers.map { header -> [String: Any] in
-                ["key": header.key, "value": header.value.map { ByteFormatting.hex($0) } ?? NSNull()]
-            },
-        ]
-    }
-
-    static func json(_ record: DecodedRecord) -> String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: jsonObject(record), options: [.sortedKeys]), as: UTF8.self)
-    }
+    static func json(_ record: DecodedRecord) -> String { record.json }
 }

@@ -7,8 +7,9 @@ struct Petrel: ParsableCommand {
         commandName: "petrel",
         abstract: "A persistent log-storage engine with a Kafka-compatible broker.",
         discussion: """
-            Petrel stores Kafka RecordBatch v2 data byte for byte as Apache Kafka does. This build \
-            has the storage engine's offline tools; the broker comes next.
+            Petrel stores Kafka RecordBatch v2 data byte for byte as Apache Kafka does. `petrel broker` \
+            runs a single-node Kafka-compatible broker; the other commands work on data directories \
+            offline (fsck and dump read directories written by Apache Kafka too).
             """,
         version: PetrelVersion.current,
         subcommands: [BrokerCommand.self, LogCommand.self, FsckCommand.self, DumpCommand.self, BatchCommand.self, BenchCommand.self]

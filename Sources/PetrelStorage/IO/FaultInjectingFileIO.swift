@@ -13,6 +13,8 @@ public final class FaultInjectingFileIO: FileIO {
         case failSyncs(errno: Int32)
         /// Every ftruncate fails with this errno until cleared.
         case failTruncates(errno: Int32)
+        /// mkdir of a path ending in `pathSuffix` fails with this errno until cleared.
+        case failMkdir(pathSuffix: String, errno: Int32)
     }
 
     private let underlying: any FileIO
@@ -87,7 +89,12 @@ public final class FaultInjectingFileIO: FileIO {
     public func fileSize(_ descriptor: Int32, path: String) throws(StorageError) -> Int64 { try underlying.fileSize(descriptor, path: path) }
     public func rename(_ from: String, to: String) throws(StorageError) { try underlying.rename(from, to: to) }
     public func unlink(_ path: String) throws(StorageError) { try underlying.unlink(path) }
-    public func mkdir(_ path: String) throws(StorageError) { try underlying.mkdir(path) }
+    public func mkdir(_ path: String) throws(StorageError) {
+        for case let .failMkdir(suffix, errno) in activeFaults where path.hasSuffix(suffix) {
+            throw StorageError(.systemCall(name: "mkdir", errno: errno), path: path)
+        }
+        try underlying.mkdir(path)
+    }
     public func rmdir(_ path: String) throws(StorageError) { try underlying.rmdir(path) }
     public func exists(_ path: String) -> Bool { underlying.exists(path) }
     public func listDirectory(_ path: String) throws(StorageError) -> [String] { try underlying.listDirectory(path) }

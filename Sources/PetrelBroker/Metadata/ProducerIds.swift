@@ -1,28 +1,30 @@
-import Foundation
 import PetrelStorage
 import Synchronization
 
 /// Hands out producer ids that are never reused, even across crashes: ids are reserved in blocks
 /// of 1,000 by durably writing the next block's start to `producer-id-block` before any id of
 /// the current block is given out.
+///
+/// A missing file means a new data directory (ids start at 0); a file that cannot be read or
+/// parsed is refused at start-up, since guessing would hand out ids that were used before.
 final class ProducerIds: Sendable {
     static let blockSize: Int64 = 1000
     private let path: String
+    private let io: any FileIO
     private let state: Mutex<(next: Int64, blockEnd: Int64)>
 
-    init(directory: String) throws {
-        path = "\(directory)/producer-id-block"
-        let stored = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { text in
-            text.split(separator: "\n").first { $0.hasPrefix("next=") }.flatMap { Int64($0.dropFirst(5)) }
-        } ?? 0
+    init(directory: String, io: any FileIO) throws(StorageError) {
+        path = "\(directory)/\(BrokerStateFiles.producerIdBlockName)"
+        self.io = io
+        let stored = io.exists(path) ? try BrokerStateFiles.nextProducerId(parsing: io.readSmallFile(path, bytesMax: 4096), path: path) : 0
         state = Mutex((stored, stored))
     }
 
-    func next() throws -> Int64 {
-        try state.withLock { state in
+    func next() throws(StorageError) -> Int64 {
+        try state.withLock { (state) throws(StorageError) -> Int64 in
             if state.next >= state.blockEnd {
                 let end = state.next + Self.blockSize
-                try SystemFileIO().writeFileAtomically(path, bytes: Array("next=\(end)\n".utf8))
+                try io.writeFileAtomically(path, bytes: Array("next=\(end)\n".utf8))
                 state.blockEnd = end
             }
             defer { state.next += 1 }

@@ -1,0 +1,74 @@
+import PetrelStorage
+
+/// Per-topic configuration overrides (CreateTopics' `configs`), checked with Kafka's names and
+/// ranges, turned into the `LogConfig` of the topic's partitions.
+///
+/// Names Kafka does not know are INVALID_CONFIG. Of the names it knows, those Petrel applies
+/// change the log; those that mean nothing on a single node (replication throttles, unclean
+/// leader election) are kept and shown; those asking for a behaviour Petrel does not have yet
+/// (compaction, broker-side recompression, log-append time) are refused rather than accepted
+/// and ignored, since a client relying on them would lose data or order silently.
+enum TopicConfigs {
+    /// Kafka's topic-level config names (`TopicConfig.java`, Kafka 3.x/4.x).
+    static let kafkaNames: Set<String> = [
+        "cleanup.policy", "compression.type", "compression.gzip.level", "compression.lz4.level", "compression.zstd.level",
+        "delete.retention.ms", "file.delete.delay.ms", "flush.messages", "flush.ms", "follower.replication.throttled.replicas",
+        "index.interval.bytes", "leader.replication.throttled.replicas", "local.retention.bytes", "local.retention.ms",
+        "max.compaction.lag.ms", "max.message.bytes", "message.downconversion.enable", "message.format.version",
+        "message.timestamp.after.max.ms", "message.timestamp.before.max.ms", "message.timestamp.difference.max.ms",
+        "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "min.insync.replicas", "preallocate",
+        "remote.storage.enable", "remote.log.copy.disable", "remote.log.delete.on.disable", "retention.bytes", "retention.ms",
+        "segment.bytes", "segment.index.bytes", "segment.jitter.ms", "segment.ms", "unclean.leader.election.enable",
+    ]
+
+    struct Invalid: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    /// The log settings for a topic with `overrides` over the broker's `base`.
+    static func logConfig(_ overrides: [String: String], base: LogConfig) throws(Invalid) -> LogConfig {
+        var config = base
+        var flushMessages: Int64?, flushMs: Int64?
+        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) {
+            guard kafkaNames.contains(name) else { throw Invalid(message: "unknown topic config \(name)") }
+            func number(_ range: ClosedRange<Int64>) throws(Invalid) -> Int64 {
+                guard let number = Int64(value), range.contains(number) else {
+                    throw Invalid(message: "\(name)=\(value) must be a whole number in [\(range.lowerBound), \(range.upperBound)]")
+                }
+                return number
+            }
+            func refuse(_ why: String) -> Invalid { Invalid(message: "\(name)=\(value) is not supported: \(why)") }
+            switch name {
+            case "segment.bytes": config.segmentBytes = Int(try number(LogConfig.segmentBytesRange))
+            case "segment.index.bytes": config.segmentIndexBytes = Int(try number(LogConfig.segmentIndexBytesRange))
+            case "segment.ms": config.segmentMs = try number(1...Int64.max)
+            case "index.interval.bytes": config.indexIntervalBytes = Int(try number(0...Int64(Int32.max)))
+            case "max.message.bytes":
+                config.maxMessageBytes = Int(try number(LogConfig.maxMessageBytesRange))
+                config.appendQueueBytesMax = max(base.appendQueueBytesMax, config.maxMessageBytes * 2)
+            case "retention.ms": config.retentionMs = try number(-1...Int64.max)
+            case "retention.bytes": config.retentionBytes = try number(-1...Int64.max)
+            case "flush.messages": flushMessages = try number(1...Int64.max)
+            case "flush.ms": flushMs = try number(0...Int64.max)
+            case "cleanup.policy":
+                guard value == "delete" else { throw refuse("compaction is not implemented yet; only cleanup.policy=delete") }
+            case "compression.type":
+                guard value == "producer" else { throw refuse("batches are stored as their producer compressed them (compression.type=producer)") }
+            case "message.timestamp.type":
+                guard value == "CreateTime" else { throw refuse("only CreateTime timestamps are kept") }
+            case "min.insync.replicas": _ = try number(1...1)
+            case "unclean.leader.election.enable", "preallocate", "message.downconversion.enable", "remote.storage.enable",
+                 "remote.log.copy.disable", "remote.log.delete.on.disable":
+                guard value == "true" || value == "false" else { throw Invalid(message: "\(name)=\(value) must be true or false") }
+            default:
+                continue  // known to Kafka and without effect on a single node: kept and shown
+            }
+        }
+        if flushMessages == 1 { config.flushPolicy = .beforeAcknowledge }
+        else if flushMessages != nil || flushMs != nil {
+            config.flushPolicy = .interval(messages: flushMessages ?? .max, milliseconds: flushMs ?? .max)
+        }
+        return config
+    }
+}
