@@ -79,8 +79,13 @@ public struct LogDirectoryChecker {
         return names.isEmpty || names.contains { name in
             var isDirectory: ObjCBool = false
             FileManager.default.fileExists(atPath: "\(path)/\(name)", isDirectory: &isDirectory)
-            return (isDirectory.boolValue && TopicPartition(directoryName: name) != nil)
-                || (isKnownLogDirectoryEntry(name, isDirectory: isDirectory.boolValue) && name != quarantineDirectoryName)
+            if isDirectory.boolValue && TopicPartition(directoryName: name) != nil {
+                // Named like a partition is not enough (/etc/dbus-1): it must hold a segment or
+                // partition.metadata, or nothing at all yet.
+                let inside = (try? FileManager.default.contentsOfDirectory(atPath: "\(path)/\(name)")) ?? []
+                return inside.isEmpty || inside.contains { $0.hasSuffix(SegmentFiles.logSuffix) || $0 == PartitionMetadataFile.name }
+            }
+            return isKnownLogDirectoryEntry(name, isDirectory: isDirectory.boolValue) && name != quarantineDirectoryName
         }
     }
 

@@ -1,9 +1,6 @@
 """The broker with kafka-python (PyPI): its idempotent producer (the default) and a consumer
 with assign(); a batch resent by hand gets its original offsets, out-of-order and fenced batches
 are refused — also after a restart."""
-import socket
-import struct
-
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.protocol.consumer.offsets import OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse
 from kafka.protocol.producer.produce import ProduceRequest, ProduceResponse
@@ -11,6 +8,7 @@ from kafka.protocol.producer.transaction import InitProducerIdRequest, InitProdu
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 from broker import Broker
+from raw_client import RawClient
 
 
 def test_idempotent_producer_and_assign_consumer(petrel, tmp_path):
@@ -27,32 +25,6 @@ def test_idempotent_producer_and_assign_consumer(petrel, tmp_path):
         consumer.close()
         assert [m.value for m in messages] == [b"v%d" % i for i in range(300)]
         assert messages[42].headers == [("n", b"42")]
-
-
-class RawClient:
-    """Requests encoded by kafka-python's protocol code, over a plain socket."""
-
-    def __init__(self, port):
-        self.socket = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.correlation = 0
-
-    def call(self, request, response_class):
-        self.correlation += 1
-        request.with_header(correlation_id=self.correlation, client_id="raw")
-        self.socket.sendall(request.encode(header=True, framed=True))
-        size = struct.unpack(">i", self._read(4))[0]
-        return response_class.decode(self._read(size), version=request.API_VERSION, header=True)
-
-    def _read(self, count):
-        data = b""
-        while len(data) < count:
-            chunk = self.socket.recv(count - len(data))
-            assert chunk, "connection closed"
-            data += chunk
-        return data
-
-    def close(self):
-        self.socket.close()
 
 
 def batch(producer_id, epoch, sequence, count=3):
