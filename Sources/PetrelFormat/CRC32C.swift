@@ -18,9 +18,6 @@ public enum CRC32C {
         return Array(bytes).withUnsafeBytes { extend(0, $0) }
     }
 
-    /// Whether the hardware (SSE4.2) path is in use on this CPU.
-    public static var usesHardware: Bool { ccrc32c_hardware_available() != 0 }
-
     @usableFromInline
     static func extend(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }

@@ -35,9 +35,6 @@ public struct RecordBatchBuilder {
         self.baseTimestamp = deleteHorizonMs
     }
 
-    /// Bytes of encoded records so far (before compression).
-    public var encodedRecordsBytes: Int { encodedRecords.count }
-
     /// Appends a record. `offsetDelta` defaults to the next one; give it explicitly only to build
     /// batches with gaps, as compaction leaves them.
     public mutating func append(

@@ -70,8 +70,9 @@ public struct ApiVersionRange: Sendable, Equatable {
     public func contains(_ version: Int16) -> Bool { version >= minVersion && version <= maxVersion }
 }
 
-/// The ApiVersions table the broker advertises: every API this layer has codecs for and the
-/// broker implements, nothing more (protocol reference §2.3). Produce is advertised from 0
+/// The broker's ApiVersions table: every API this layer has codecs for and the broker
+/// implements, nothing more (protocol reference §2.3). It is kept here, beside the codecs, by
+/// hand, until the broker's request router derives it from its registered handlers. Produce is advertised from 0
 /// because librdkafka before 2.11.1 disables compression otherwise; 0–2 are answered
 /// UNSUPPORTED_VERSION.
 public enum SupportedApis {

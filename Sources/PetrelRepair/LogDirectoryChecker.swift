@@ -250,7 +250,7 @@ public struct LogDirectoryChecker {
             }
             let nextBase = index + 1 < bases.count ? bases[index + 1] : nil
             let isLast = index == bases.count - 1
-            guard let scan = scanSegment(directory, base: base, previousNext: previousNext, isLast: isLast, into: &result) else { continue }
+            guard let scan = scanSegment(directory, base: base, isLast: isLast, into: &result) else { continue }
             result.bytesChecked += scan.fileBytes
             guard let first = scan.firstOffset else {
                 // No valid batch (empty, or cut at byte 0): the segment stays, empty, under its name.
@@ -323,7 +323,7 @@ extension LogDirectoryChecker {
         }
         var result = FsckResult()
         _ = LogDirectoryChecker(path: url.deletingLastPathComponent().path)
-            .scanSegment(url.deletingLastPathComponent().path, base: base, previousNext: nil, isLast: false, into: &result)
+            .scanSegment(url.deletingLastPathComponent().path, base: base, isLast: false, into: &result)
         let indexKinds: Set<Finding.Kind> = [.missingIndex, .truncatedIndex, .indexEntryInvalid, .indexEntryPastEnd, .indexPreallocatedTail,
                                              .timeIndexOutOfOrder, .timeIndexInconsistent]
         return result.findings.filter { indexKinds.contains($0.kind) }

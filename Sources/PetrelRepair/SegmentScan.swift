@@ -16,7 +16,7 @@ struct SegmentScan {
 extension LogDirectoryChecker {
     /// Walks the segment's batches (magic, length, CRC32C, counts, offset order, timestamps)
     /// and checks its offset and time index against them in the same pass.
-    func scanSegment(_ directory: String, base: Int64, previousNext: Int64?, isLast: Bool, into result: inout FsckResult) -> SegmentScan? {
+    func scanSegment(_ directory: String, base: Int64, isLast: Bool, into result: inout FsckResult) -> SegmentScan? {
         let logFile = SegmentFiles.logPath(directory, base)
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: logFile), options: .alwaysMapped) else {
             result.findings.append(Finding(.error, .unreadable, file: logFile, message: "cannot read the segment", repair: nil))

@@ -38,9 +38,9 @@ struct DumpCommand: ParsableCommand {
         for file in files {
             let data: Data
             do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+                data = try Self.readableFile(file)
             } catch {
-                printError("petrel dump: cannot read \(file): \(error.localizedDescription)")
+                printError("petrel dump: cannot read \(file): \(error)")
                 status = max(status, 2)
                 continue
             }
@@ -62,6 +62,26 @@ struct DumpCommand: ParsableCommand {
             }
         }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    struct Unreadable: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The file's bytes, mapped; a directory, a device or a missing file is said as such
+    /// (Foundation's own messages for them are misleading: "permission" for /dev/null).
+    static func readableFile(_ file: String) throws -> Data {
+        var status = stat()
+        guard stat(file, &status) == 0 else { throw Unreadable(description: String(cString: strerror(errno))) }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw Unreadable(description: "it is a directory: dump takes files (a segment's .log, .index, ...); `petrel fsck` checks directories")
+        default: throw Unreadable(description: "it is not a regular file")
+        }
+        guard status.st_size > 0 else { return Data() }
+        do { return try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) } catch let error as CocoaError {
+            throw Unreadable(description: (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? error.localizedDescription)
+        }
     }
 
     /// Prints every batch of one file; false when it stopped at an invalid batch.

@@ -63,6 +63,19 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // `petrel log read --json` and `petrel dump --json`: records as JSON lines (goal: at least
+    // 500,000 records/s, i.e. at most 2 µs a record, for 100 B values).
+    let decoded = try! Workload.batch(valueBytes: 100, codec: .none).withUnsafeBytes { try RecordBatch(parsing: $0).decodeRecords() }
+    Benchmark("JSON lines 100 B", configuration: perRecord) { _ in
+        var output: [UInt8] = []
+        output.reserveCapacity(decoded.count * 300)
+        for record in decoded {
+            record.appendJSON(to: &output)
+            output.append(UInt8(ascii: "\n"))
+        }
+        blackHole(output)
+    }
+
     // LZ4: the records section of a 1 KiB-record batch (about 1 MiB), decompressed alone; the
     // same bytes are written to a file so `lz4 -b1` can be run on exactly this payload.
     var builder = RecordBatchBuilder()
