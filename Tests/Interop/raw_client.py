@@ -14,13 +14,15 @@ class RawClient:
         request.with_header(correlation_id=self.correlation, client_id="raw")
         self.socket.sendall(request.encode(header=True, framed=True))
 
-    def receive(self, response_class, version):
+    def receive(self, response_class, version, size_max=None):
         size = struct.unpack(">i", self.read(4))[0]
+        assert size_max is None or size <= size_max, f"a response of {size} bytes"
+
         return response_class.decode(self.read(size), version=version, header=True)
 
-    def call(self, request, response_class):
+    def call(self, request, response_class, size_max=None):
         self.send(request)
-        return self.receive(response_class, request.API_VERSION)
+        return self.receive(response_class, request.API_VERSION, size_max)
 
     def read(self, count):
         data = b""

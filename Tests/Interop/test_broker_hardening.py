@@ -55,7 +55,7 @@ def test_a_fetch_naming_one_partition_a_thousand_times_is_answered_once_within_f
         client = RawClient(broker.port, timeout=30)
         for _ in range(3):
             assert produce(client, "big", records([b"x" * 1000] * 1000))[0] == 0
-        response = client.call(fetch_request("big", [0] * 1000), FetchResponse)
+        response = client.call(fetch_request("big", [0] * 1000), FetchResponse, size_max=60 << 20)
         partitions = response.responses[0].partitions
         assert len(partitions) == 1, "a partition named again in one request is answered once"
         assert partitions[0].error_code == 0
