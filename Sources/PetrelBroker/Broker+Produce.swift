@@ -13,6 +13,7 @@ extension Broker {
             var partitions: [ProduceResponse.Partition] = []
             var created: Result<TopicInfo, TopicChangeError>?
             if topicInfo(topic.name) == nil { created = autoCreate(topic.name) }
+            let storedCodec = topicOverrides(topic.name)["compression.type"].flatMap(TopicConfigs.codec(compressionType:))
             for partition in topic.partitions {
                 guard version >= 3 else {
                     partitions.append(.init(index: partition.index, errorCode: .unsupportedVersion))
@@ -30,8 +31,19 @@ extension Broker {
                     partitions.append(.init(index: partition.index, errorCode: .invalidRecord, errorMessage: refusal))
                     continue
                 }
+                var bytes = Array(partition.records ?? [])
+                if let storedCodec {
+                    // The topic's compression.type names a codec: the batch is stored in it.
+                    do {
+                        let recompressed = try bytes.withUnsafeBytes { try RecordBatch(parsing: $0).recompressed(to: storedCodec) }
+                        if let recompressed { bytes = recompressed }
+                    } catch {
+                        partitions.append(.init(index: partition.index, errorCode: .corruptMessage, errorMessage: "\(error)"))
+                        continue
+                    }
+                }
                 do throws(StorageError) {
-                    let info = try await log.append(Array(partition.records ?? []))
+                    let info = try await log.append(bytes)
                     fetchWaiters.notify(TopicPartition(topic: topic.name, partition: partition.index))
                     partitions.append(.init(index: partition.index, errorCode: .none, baseOffset: info.firstOffset,
                                             logStartOffset: log.logStartOffset))

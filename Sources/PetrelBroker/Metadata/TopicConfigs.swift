@@ -1,3 +1,4 @@
+import PetrelFormat
 import PetrelStorage
 
 /// Per-topic configuration overrides (CreateTopics' `configs`), checked with Kafka's names and
@@ -6,8 +7,8 @@ import PetrelStorage
 /// Names Kafka does not know are INVALID_CONFIG. Of the names it knows, those Petrel applies
 /// change the log; those that mean nothing on a single node (replication throttles, unclean
 /// leader election) are kept and shown; those asking for a behaviour Petrel does not have yet
-/// (compaction, broker-side recompression, log-append time) are refused rather than accepted
-/// and ignored, since a client relying on them would lose data or order silently.
+/// (compaction, log-append time) are refused rather than accepted and ignored, since a client
+/// relying on them would lose data or order silently.
 enum TopicConfigs {
     /// Kafka's topic-level config names (`TopicConfig.java`, Kafka 3.x/4.x).
     static let kafkaNames: Set<String> = [
@@ -24,6 +25,12 @@ enum TopicConfigs {
     struct Invalid: Error, CustomStringConvertible {
         let message: String
         var description: String { message }
+    }
+
+    /// The codec a topic's `compression.type` asks the broker to store batches in; nil for
+    /// `producer` (stored as the producer compressed them) and for names Kafka does not know.
+    static func codec(compressionType: String) -> CompressionCodec? {
+        compressionType == "uncompressed" ? CompressionCodec.none : compressionType == "none" ? nil : CompressionCodec(name: compressionType)
     }
 
     /// The log settings for a topic with `overrides` over the broker's `base`.
@@ -54,7 +61,9 @@ enum TopicConfigs {
             case "cleanup.policy":
                 guard value == "delete" else { throw refuse("compaction is not implemented yet; only cleanup.policy=delete") }
             case "compression.type":
-                guard value == "producer" else { throw refuse("batches are stored as their producer compressed them (compression.type=producer)") }
+                guard value == "producer" || codec(compressionType: value) != nil else {
+                    throw Invalid(message: "\(name)=\(value) must be one of uncompressed, zstd, lz4, snappy, gzip, producer")
+                }
             case "message.timestamp.type":
                 guard value == "CreateTime" else { throw refuse("only CreateTime timestamps are kept") }
             case "min.insync.replicas": _ = try number(1...1)
