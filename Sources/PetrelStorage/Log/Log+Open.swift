@@ -32,7 +32,7 @@ extension Log {
         recoveryPoint: Int64 = 0, logStartOffset: Int64 = 0, hadCleanShutdown: Bool = false,
         handleCache: SegmentHandleCache? = nil
     ) throws(StorageError) -> (log: Log, report: RecoveryReport) {
-        let config = config.validated()
+        let config = try config.validated()
         var report = RecoveryReport()
         if !io.exists(directory) {
             try io.mkdir(directory)
