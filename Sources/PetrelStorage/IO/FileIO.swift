@@ -49,8 +49,8 @@ public protocol FileIO: Sendable {
 }
 
 /// The kind and identity (device and inode) of a directory entry.
-public struct FileStatus: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+public struct FileStatus: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
         case regular
         case directory
         case symbolicLink
