@@ -138,6 +138,23 @@ final class IndexFile: @unchecked Sendable {
         if let mapping, descriptor >= 0, !isSealed { try io.msync(mapping.base, length: mapping.length, path: path) }
     }
 
+    /// The size of the index file at `path` and its last (up to) two whole entries, oldest
+    /// first: what a cheap check of an index written earlier needs, read without mapping it.
+    static func tail(path: String, entryBytes: Int, io: any FileIO) throws(StorageError) -> (sizeBytes: Int, entries: [[UInt8]]) {
+        let descriptor = try io.open(path, flags: O_RDONLY, mode: 0)
+        defer { io.close(descriptor) }
+        let size = try io.fileSize(descriptor, path: path)
+        guard size <= Int64(Int32.max) else { return (Int(Int32.max), []) }  // no valid index is that large
+        let sizeBytes = Int(size)
+        let count = min(2, sizeBytes / entryBytes)
+        var bytes = [UInt8](repeating: 0, count: count * entryBytes)
+        let start = (sizeBytes / entryBytes - count) * entryBytes
+        try bytes.withMutableBytes { (buffer) throws(StorageError) in
+            try io.preadAll(descriptor, into: buffer, at: Int64(start), path: path)
+        }
+        return (sizeBytes, (0..<count).map { Array(bytes[($0 * entryBytes)..<(($0 + 1) * entryBytes)]) })
+    }
+
     /// Binary search for the last entry whose key is ≤ `target`, trying the most recent 8 KiB of
     /// entries first (Kafka's warm section: tailing readers stay on a few resident pages).
     func largestLowerBound(_ target: Int64, key: (UnsafeRawPointer) -> Int64) -> Int? {

@@ -168,6 +168,48 @@ final class Segment: @unchecked Sendable {
         }
     }
 
+    /// Why this segment's index files, written earlier, cannot be trusted, or nil: a size that
+    /// is not a whole number of entries, or a last entry out of place (offset outside the
+    /// segment, position outside the log, not after the entry before it, zero padding). A power
+    /// loss before a trim was durable leaves an index at its preallocated size, padded with
+    /// zero entries; used as is, lookups and retention would read the padding as entries.
+    /// Reads two entries of each file, no mapping. `nextOffset` bounds the offsets (`.max` when
+    /// unknown); the largest timestamp found is kept for lookups by timestamp.
+    func indexProblem(nextOffset end: Int64) throws(StorageError) -> String? {
+        let offsets = try IndexFile.tail(path: offsetIndexPath, entryBytes: OffsetIndex.entryBytes, io: io)
+        guard offsets.sizeBytes % OffsetIndex.entryBytes == 0 else {
+            return "offset index of \(offsets.sizeBytes) bytes is not a whole number of \(OffsetIndex.entryBytes)-byte entries"
+        }
+        let lastRelative = end == .max ? Int64(Int32.max) : end - 1 - baseOffset
+        let offsetEntries = offsets.entries.map { entry in entry.withUnsafeBytes { ($0.baseAddress!.bigEndianInt32(at: 0), $0.baseAddress!.bigEndianInt32(at: 4)) } }
+        if let last = offsetEntries.last {
+            // Entries pair a batch's last offset with its start, never the first batch's: both > 0.
+            guard last.0 > 0, Int64(last.0) <= lastRelative, last.1 > 0, Int(last.1) < sizeBytes else {
+                return "offset index's last entry (relative offset \(last.0), position \(last.1)) is outside the segment"
+            }
+            if offsetEntries.count == 2, !(offsetEntries[0].0 < last.0 && offsetEntries[0].1 < last.1) {
+                return "offset index's last entry does not follow the one before it"
+            }
+        }
+        let times = try IndexFile.tail(path: timeIndexPath, entryBytes: TimeIndex.entryBytes, io: io)
+        guard times.sizeBytes % TimeIndex.entryBytes == 0 else {
+            return "time index of \(times.sizeBytes) bytes is not a whole number of \(TimeIndex.entryBytes)-byte entries"
+        }
+        let timeEntries = times.entries.map { entry in entry.withUnsafeBytes { ($0.baseAddress!.bigEndianInt64(at: 0), $0.baseAddress!.bigEndianInt32(at: 8)) } }
+        if let last = timeEntries.last {
+            guard last.0 >= 0, last.1 >= 0, Int64(last.1) <= lastRelative else {
+                return "time index's last entry (timestamp \(last.0), relative offset \(last.1)) is outside the segment"
+            }
+            if timeEntries.count == 2, !(timeEntries[0].0 < last.0 && timeEntries[0].1 <= last.1) {
+                return "time index's last entry does not follow the one before it"
+            }
+        }
+        if !isActive {
+            noteLargestTimestamp(timeEntries.last.map { ($0.0, baseOffset + Int64($0.1)) } ?? (-1, -1))
+        }
+        return nil
+    }
+
     /// Drops a sealed segment's mapping and index handles (they reopen on next use). Readers in
     /// progress keep their own references, so this never unmaps bytes under them.
     func releaseSealedHandles() { sealedHandles.withLock { $0 = nil } }
