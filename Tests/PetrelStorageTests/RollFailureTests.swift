@@ -101,6 +101,33 @@ import Glibc
         #expect(try log.allValues().map(\.0) == [0])
     }
 
+    /// Under `.beforeAcknowledge`, a group whose roll cannot create the new segment: what it
+    /// wrote to the old segment is fsynced and published (those appends succeed), the rest fail,
+    /// and the next offsets follow what the old segment holds.
+    @Test func aGroupWhoseRollCannotCreateTheSegmentKeepsWhatItWrote() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        var config = Self.config
+        config.flushPolicy = .beforeAcknowledge
+        let rollAt = try appendsBeforeFirstRoll(config: config)
+        let path = directory.path + "/t-0"
+        let (log, _) = try Log.open(directory: path, config: config, io: io)
+        io.inject(.failOpens(pathSuffix: SegmentFiles.prefix(Int64(rollAt)) + SegmentFiles.logSuffix, errno: EMFILE))
+        let count = rollAt + 3
+        let results = appendAsOneGroupBehindAParkedWrite(log, io: io, batches: (0..<count).map { makeBatch(count: 1, tag: $0) })
+        let succeeded = results.enumerated().compactMap { index, result in (try? result.get()).map { (tag: index, offset: $0.firstOffset) } }
+        #expect(succeeded.map(\.offset).sorted() == (0..<Int64(rollAt)).map { $0 })
+        #expect(log.logEndOffset == Int64(rollAt))
+        #expect(log.recoveryPoint == Int64(rollAt))
+        io.clearFaults()
+        #expect(try log.append(makeBatch(count: 1, tag: count)).firstOffset == Int64(rollAt))
+        let expected = succeeded.sorted { $0.offset < $1.offset }.map { expectedValue(tag: $0.tag, index: 0) } + [expectedValue(tag: count, index: 0)]
+        #expect(try log.allValues().map(\.1) == expected)
+        let (reopened, report) = try Log.open(directory: path, config: config)
+        #expect(report.quarantined.isEmpty)
+        #expect(try reopened.allValues().map(\.1) == expected)
+    }
+
     /// A group spanning a roll whose later write fails: the appends the roll published succeed,
     /// only the rest fail, and their offsets are handed out again.
     @Test func aGroupSpanningARollFailsOnlyTheAppendsNotPublished() throws {

@@ -347,10 +347,19 @@ extension Log {
         do throws(StorageError) {
             next = try Segment.create(directory: directory, baseOffset: baseOffset, config: config, io: io, handleCache: handleCache)
         } catch {
-            // A half-created segment's files must go: a `.log` named after an offset the old
-            // segment goes on to hold would cut the old one there at the next recovery.
             do throws(StorageError) {
+                // A half-created segment's files must go: a `.log` named after an offset the old
+                // segment goes on to hold would cut the old one there at the next recovery.
                 try Segment.removeFiles(directory: directory, baseOffset: baseOffset, io: io)
+                // What the group wrote to the old segment stays there (its offsets are taken):
+                // under `.beforeAcknowledge` it is fsynced and published now, so that those
+                // appends succeed and the offsets handed out next follow them.
+                if beforeAcknowledge && sealing.publishedBytes < sealing.sizeBytes {
+                    try sealing.flush()
+                    sealing.publishWritten()
+                    setLogEndOffset(sealing.nextOffset)
+                    advanceRecoveryPoint(to: sealing.nextOffset)
+                }
             } catch {
                 offline = true
                 throw error
