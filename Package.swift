@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // CRC32C (Castagnoli): the SSE4.2 instruction behind a runtime CPU check, with a
@@ -41,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "PetrelStorage",
-            dependencies: ["PetrelFormat"],
+            dependencies: ["PetrelFormat", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: swiftSettings
         ),
         // Kafka wire codecs only: framing, headers, message bodies. No I/O, no state.

@@ -89,6 +89,9 @@ public final class Broker: Sendable {
         if !manager.hadCleanShutdown && !manager.partitions.isEmpty {
             logger.warning("no clean-shutdown marker in \(manager.dataDirectory): recovering logs from their recovery points")
         }
+        for entry in manager.skippedEntries {
+            logger.warning("skipped \(manager.dataDirectory)/\(entry.name): \(entry.reason)")
+        }
         for (partition, report) in manager.recoveryReports.sorted(by: { $0.key < $1.key }) {
             let log = manager.log(for: partition)
             let offsets = "log start offset \(log?.logStartOffset ?? -1), log end offset \(log?.logEndOffset ?? -1)"

@@ -117,6 +117,7 @@ public struct BrokerConfig: Sendable {
         guard Int(numPartitions) <= requestPartitionsMax else {
             throw ConfigError(message: "num.partitions=\(numPartitions) exceeds petrel.max.partitions.per.request=\(requestPartitionsMax)")
         }
+        do throws(StorageError) { _ = try log.validated() } catch { throw ConfigError(message: "\(error)") }
         guard log.maxMessageBytes <= requestBytesMax else {
             throw ConfigError(message: "message.max.bytes=\(log.maxMessageBytes) exceeds socket.request.max.bytes=\(requestBytesMax): no such batch could arrive")
         }

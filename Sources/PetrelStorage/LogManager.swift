@@ -3,8 +3,26 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import Synchronization
 import Foundation
+
+/// An entry of the data directory that start-up left alone, and why (Kafka ignores what is not
+/// a partition directory).
+public struct SkippedDirectoryEntry: Sendable, Equatable {
+    public let name: String
+    public let reason: String
+}
+
+/// The background thread's hand-shake with `LogManager.close()`.
+private final class BackgroundTasks: Sendable {
+    /// Signalled by `close()` to cut the thread's wait short.
+    let wake = DispatchSemaphore(value: 0)
+    /// Signalled by the thread as its very last action.
+    let finished = DispatchSemaphore(value: 0)
+    let stopping = Atomic<Bool>(false)
+    let running = Atomic<Bool>(true)
+}
 
 /// The partition logs of one data directory (Kafka's `log.dirs` entry): opens them all at
 /// start-up — fast after a clean shutdown, recovering after a crash — creates and deletes them,
@@ -25,7 +43,10 @@ public final class LogManager: Sendable {
     /// What opening each partition's log found (recovery, quarantine).
     public let recoveryReports: [TopicPartition: RecoveryReport]
     public let hadCleanShutdown: Bool
-    private let stopping = Atomic<Bool>(false)
+    /// Entries of the data directory named like partitions but not opened (a regular file named
+    /// `zz-0`, say), and leftover temporary files removed, for operators.
+    public let skippedEntries: [SkippedDirectoryEntry]
+    private let background = Mutex<BackgroundTasks?>(nil)
     /// The lock file's descriptor while held; -1 once released.
     private let lockDescriptor: Mutex<Int32>
 
@@ -38,7 +59,11 @@ public final class LogManager: Sendable {
         self.handleCache = SegmentHandleCache(capacity: openSegmentsMax)
         self.defaultConfig = defaultConfig
         self.io = io
-        if !io.exists(dataDirectory) { try io.mkdir(dataDirectory) }
+        if !io.exists(dataDirectory) {
+            try io.mkdir(dataDirectory)
+            // The new directory's own entry must survive a power loss too.
+            try io.fsyncDirectory(parentDirectory(of: dataDirectory))
+        }
         let lockPath = "\(dataDirectory)/\(Self.lockFileName)"
         let descriptor = try io.open(lockPath, flags: O_RDWR | O_CREAT, mode: 0o644)
         guard try io.tryLockExclusive(descriptor, path: lockPath) else {
@@ -58,10 +83,31 @@ public final class LogManager: Sendable {
         let logStartOffsets = (try? OffsetCheckpointFile(path: "\(dataDirectory)/\(OffsetCheckpointFile.logStartOffsetName)", io: io).read()) ?? [:]
         var opened: [TopicPartition: Log] = [:]
         var reports: [TopicPartition: RecoveryReport] = [:]
+        var skipped: [SkippedDirectoryEntry] = []
+        var identities: [FileStatus: String] = [:]
         for name in try io.listDirectory(dataDirectory) {
+            let path = "\(dataDirectory)/\(name)"
+            if Self.atomicallyWrittenNames.contains(where: { name.hasPrefix($0 + ".") }) && name.hasSuffix(temporaryFileSuffix) {
+                // What a crash left of a checkpoint or marker being written.
+                try io.unlink(path)
+                skipped.append(SkippedDirectoryEntry(name: name, reason: "leftover temporary file, removed"))
+                continue
+            }
             guard let partition = TopicPartition(directoryName: name) else { continue }
+            // Followed through a symbolic link, as Kafka does (a partition moved to another disk),
+            // but never the same directory twice: two logs over the same files would corrupt them.
+            let status = try io.fileStatus(path, followingSymlink: true)
+            guard status.kind == .directory else {
+                skipped.append(SkippedDirectoryEntry(name: name, reason: "named like a partition but not a directory"))
+                continue
+            }
+            let identity = FileStatus(kind: .directory, device: status.device, inode: status.inode)
+            if let other = identities[identity] {
+                throw StorageError(.duplicatePartitionDirectory(otherPath: other), path: path)
+            }
+            identities[identity] = path
             let (log, report) = try Log.open(
-                directory: "\(dataDirectory)/\(name)", config: configForTopic?(partition.topic) ?? defaultConfig, io: io,
+                directory: path, config: configForTopic?(partition.topic) ?? defaultConfig, io: io,
                 recoveryPoint: recoveryPoints[partition] ?? 0, logStartOffset: logStartOffsets[partition] ?? 0,
                 hadCleanShutdown: hadCleanShutdown, handleCache: handleCache)
             opened[partition] = log
@@ -69,7 +115,13 @@ public final class LogManager: Sendable {
         }
         logs.withLock { $0 = opened }
         recoveryReports = reports
+        skippedEntries = skipped
     }
+
+    /// Files of the data directory written with `writeFileAtomically`, whose temporary files
+    /// (`<name>.<pid>.<counter>.tmp`) a crash may leave behind.
+    static let atomicallyWrittenNames = [OffsetCheckpointFile.recoveryPointName, OffsetCheckpointFile.logStartOffsetName,
+                                         cleanShutdownMarkerName]
 
     public var partitions: [TopicPartition] { logs.withLock { $0.keys.sorted() } }
 
@@ -140,29 +192,67 @@ public final class LogManager: Sendable {
 
     /// Starts a background thread that, every `periodMs`, fsyncs logs whose `flush.ms` is due and
     /// writes the checkpoints every `checkpointIntervalMs` (Kafka's
-    /// `log.flush.offset.checkpoint.interval.ms`, 60 s). It stops at `close()`.
+    /// `log.flush.offset.checkpoint.interval.ms`, 60 s). `close()` stops it and waits for it.
     ///
     /// Retention (`retention.ms`, `retention.bytes`) is applied every `retentionCheckIntervalMs`
-    /// (Kafka's `log.retention.check.interval.ms`, 5 minutes).
-    public func startBackgroundTasks(periodMs: Int = 100, checkpointIntervalMs: Int64 = 60_000, retentionCheckIntervalMs: Int64 = 300_000) {
+    /// (Kafka's `log.retention.check.interval.ms`, 5 minutes), and expired idempotent producers
+    /// are removed every `producerExpirationCheckIntervalMs` (Kafka's
+    /// `producer.id.expiration.check.interval.ms`, 10 minutes).
+    public func startBackgroundTasks(periodMs: Int = 100, checkpointIntervalMs: Int64 = 60_000, retentionCheckIntervalMs: Int64 = 300_000,
+                                     producerExpirationCheckIntervalMs: Int64 = 600_000) {
+        precondition(periodMs > 0, "the background period must be positive")
+        let tasks = BackgroundTasks()
+        background.withLock { current in
+            precondition(current == nil, "the background tasks are started once")
+            current = tasks
+        }
         let thread = Thread { [weak self] in
             var lastCheckpointMs = Log.nowMs()
             var lastRetentionMs = Log.nowMs()
-            while let manager = self, !manager.stopping.load(ordering: .relaxed) {
+            var lastExpirationMs = Log.nowMs()
+            while !tasks.stopping.load(ordering: .acquiring) {
+                guard let manager = self else { break }
+                // Failures are not lost: a failed flush takes its log offline, and the next pass
+                // retries checkpoints and retention.
                 for log in manager.logs.withLock({ Array($0.values) }) { try? log.flushIfDue() }
                 if Log.nowMs() - lastRetentionMs >= retentionCheckIntervalMs {
                     for log in manager.logs.withLock({ Array($0.values) }) { _ = try? log.applyRetention() }
                     lastRetentionMs = Log.nowMs()
                 }
+                if Log.nowMs() - lastExpirationMs >= producerExpirationCheckIntervalMs {
+                    manager.removeExpiredProducers(nowMs: Log.nowMs())
+                    lastExpirationMs = Log.nowMs()
+                }
                 if Log.nowMs() - lastCheckpointMs >= checkpointIntervalMs {
                     try? manager.checkpoint()
                     lastCheckpointMs = Log.nowMs()
                 }
-                usleep(UInt32(periodMs * 1000))
+                _ = tasks.wake.wait(timeout: .now() + .milliseconds(periodMs))
             }
+            tasks.running.store(false, ordering: .releasing)
+            tasks.finished.signal()
         }
         thread.name = "petrel.log-manager"
         thread.start()
+    }
+
+    /// Whether the background thread is still running (false before `startBackgroundTasks` and
+    /// once `close()` returned).
+    var isBackgroundThreadRunning: Bool { background.withLock { $0?.running.load(ordering: .acquiring) ?? false } }
+
+    /// Stops the background thread and waits until it has finished its pass: after this, no
+    /// checkpoint write, flush or retention of the background runs beside the caller's.
+    private func stopBackgroundTasks() {
+        guard let tasks = background.withLock({ $0 }) else { return }
+        guard !tasks.stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        tasks.wake.signal()
+        tasks.finished.wait()
+    }
+
+    /// Forgets, in every log, idempotent producers whose last batch is older than
+    /// `producer.id.expiration.ms` at `nowMs`.
+    public func removeExpiredProducers(nowMs: Int64) {
+        for log in logs.withLock({ Array($0.values) }) { log.removeExpiredProducers(nowMs: nowMs) }
     }
 
     /// Writes the recovery-point and log-start-offset checkpoints.
@@ -176,7 +266,7 @@ public final class LogManager: Sendable {
 
     /// Flushes and closes every log, writes the checkpoints, then the clean-shutdown marker.
     public func close() throws(StorageError) {
-        stopping.store(true, ordering: .relaxed)
+        stopBackgroundTasks()
         let current = logs.withLock { $0 }
         var firstError: StorageError?
         for log in current.values {

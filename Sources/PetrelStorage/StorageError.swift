@@ -27,6 +27,11 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case alreadyExists
         /// Another process holds the data directory's lock file.
         case directoryInUse
+        /// A log setting out of its allowed range (operator input): see `LogConfig.validated()`.
+        case invalidConfig(LogConfigProblem)
+        /// Two entries of the data directory are the same directory (a symbolic link to a
+        /// partition directory): opening both would make two logs of the same files.
+        case duplicatePartitionDirectory(otherPath: String)
         /// An idempotent producer's batch does not follow its previous one.
         case outOfOrderSequence(producerId: Int64, sequence: Int32, expected: Int32)
         /// A batch from an older epoch of a producer than the one the log has seen (fenced).
@@ -65,6 +70,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case .notFound: text = "not found"
         case .alreadyExists: text = "already exists"
         case .directoryInUse: text = "the data directory is in use by another process"
+        case let .invalidConfig(problem): text = problem.description
+        case let .duplicatePartitionDirectory(other): text = "the same directory as \(other): a partition directory is opened once"
         case let .outOfOrderSequence(producer, sequence, expected):
             text = "producer \(producer): sequence \(sequence) out of order, expected \(expected)"
         case let .invalidProducerEpoch(producer, epoch, current):

@@ -165,7 +165,7 @@ def test_list_offsets_max_timestamp_and_ties(petrel, tmp_path):
         assert list_offset(client, "times", -1)[:2] == (0, 6)
 
 
-@pytest.mark.parametrize("setting", ["log.segment.bytes=12", "message.max.bytes=0", "log.index.size.max.bytes=8", "num.partitions=-1",
+@pytest.mark.parametrize("setting", ["log.segment.bytes=12", "message.max.bytes=-1", "log.index.size.max.bytes=8", "num.partitions=-1",
                                      "num.partitions=0", "num.partitions=99999999999", "socket.request.max.bytes=-1"])
 def test_bad_settings_stop_the_broker_at_start_naming_the_setting(petrel, tmp_path, setting):
     """Item 5: these were accepted and trapped later, or left clients timing out."""

@@ -6,7 +6,7 @@ import Testing
 @Suite struct BrokerConfigValidationTests {
     static let refused: [(String, String)] = [
         ("log.segment.bytes=12", "log.segment.bytes"),
-        ("message.max.bytes=0", "message.max.bytes"),
+        ("message.max.bytes=-1", "message.max.bytes"),
         ("log.index.size.max.bytes=8", "log.index.size.max.bytes"),
         ("num.partitions=-1", "num.partitions"),
         ("num.partitions=0", "num.partitions"),

@@ -3,13 +3,18 @@ import PetrelFormat
 @testable import PetrelStorage
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct ProducerStateTests {
-    func idempotentBatch(producerId: Int64 = 7, epoch: Int16 = 0, sequence: Int32, count: Int = 2) -> [UInt8] {
+    func idempotentBatch(producerId: Int64 = 7, epoch: Int16 = 0, sequence: Int32, count: Int = 2,
+                         timestamp: Int64 = Log.nowMs()) -> [UInt8] {
         var builder = RecordBatchBuilder()
         builder.producerId = producerId
         builder.producerEpoch = epoch
         builder.baseSequence = sequence
-        for index in 0..<count { builder.append(key: nil, value: Array("s\(Int(sequence) + index)".utf8), timestamp: 1) }
+        for index in 0..<count { builder.append(key: nil, value: Array("s\(Int(sequence) + index)".utf8), timestamp: timestamp) }
         return try! builder.build()
     }
 
@@ -62,5 +67,50 @@ import Testing
         var damaged = bytes
         damaged[20] ^= 1
         #expect(ProducerState.fromSnapshot(damaged) == nil)
+    }
+
+    /// Producers whose last batch is older than producer.id.expiration.ms are forgotten: by the
+    /// periodic pass, and in snapshots.
+    @Test func producersExpireAfterProducerIdExpirationMs() throws {
+        let directory = TemporaryDirectory()
+        var config = smallConfig()
+        config.producerIdExpirationMs = 60_000
+        let path = directory.path + "/t-0"
+        let (log, _) = try Log.open(directory: path, config: config)
+        try log.append(idempotentBatch(producerId: 1, sequence: 0, timestamp: 1_000_000))
+        try log.append(idempotentBatch(producerId: 2, sequence: 0, timestamp: 1_050_000))
+        log.removeExpiredProducers(nowMs: 1_059_999)
+        #expect(log.producerCount == 2, "neither is a minute old at its last batch")
+        log.removeExpiredProducers(nowMs: 1_060_000)
+        #expect(log.producerCount == 1, "producer 1's last batch is a minute old")
+        // Forgotten: producer 1 is unknown, so any sequence is accepted (Kafka's rule).
+        #expect(try log.append(idempotentBatch(producerId: 1, sequence: 9, timestamp: 1_060_000)).firstOffset == 4)
+        // The snapshot leaves out the producers expired when it is taken.
+        try log.writeProducerSnapshot(nowMs: 1_110_000)
+        #expect(log.producerCount == 1, "producer 2 expired at the snapshot")
+        let snapshot = try SystemFileIO().readSmallFile("\(path)/\(SegmentFiles.prefix(log.logEndOffset)).snapshot")
+        #expect(ProducerState.fromSnapshot(snapshot)?.entries.keys.sorted() == [1])
+    }
+
+    /// A replay that cannot read the log is an error, not a silently partial state (it used to
+    /// stop at the first error: `try?`).
+    @Test func aProducerStateReplayThatCannotReadTheLogFailsTheOpen() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/t-0"
+        do {
+            let (log, _) = try Log.open(directory: path, config: smallConfig(segmentBytes: 1024))
+            for sequence in stride(from: Int32(0), to: 40, by: 2) { _ = try log.append(idempotentBatch(sequence: sequence)) }
+            try log.close()
+        }
+        // No snapshot: the state is replayed from the first segment, whose mapping fails.
+        for name in try FileManager.default.contentsOfDirectory(atPath: path) where name.hasSuffix(".snapshot") {
+            try FileManager.default.removeItem(atPath: "\(path)/\(name)")
+        }
+        let io = FaultInjectingFileIO()
+        io.inject(.failMappings(pathSuffix: SegmentFiles.prefix(0) + SegmentFiles.logSuffix, errno: ENOMEM))
+        let error = #expect(throws: StorageError.self) {
+            try Log.open(directory: path, config: smallConfig(segmentBytes: 1024), io: io, hadCleanShutdown: true)
+        }
+        #expect(error?.errno == ENOMEM)
     }
 }

@@ -78,6 +78,6 @@ enum TopicConfigs {
         else if flushMessages != nil || flushMs != nil {
             config.flushPolicy = .interval(messages: flushMessages ?? .max, milliseconds: flushMs ?? .max)
         }
-        return config
+        do throws(StorageError) { return try config.validated() } catch { throw Invalid(message: "\(error)") }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// A `FileIO` that forwards to another and injects faults on command: failed writes (ENOSPC,
@@ -15,6 +16,16 @@ public final class FaultInjectingFileIO: FileIO {
         case failTruncates(errno: Int32)
         /// mkdir of a path ending in `pathSuffix` fails with this errno until cleared.
         case failMkdir(pathSuffix: String, errno: Int32)
+        /// Every open of a path ending in `pathSuffix` ("" for all) fails (EMFILE, ENOSPC, …).
+        case failOpens(pathSuffix: String, errno: Int32)
+        /// Every mmap of a path ending in `pathSuffix` ("" for all) fails (ENOMEM, …).
+        case failMappings(pathSuffix: String, errno: Int32)
+        /// Every block allocation (`allocate`) fails with this errno: a full disk.
+        case failAllocations(errno: Int32)
+        /// Every pwritev to a path ending in `pathSuffix` fails with this errno.
+        case failWritesTo(pathSuffix: String, errno: Int32)
+        /// Every fdatasync/fsync/msync of a path ending in `pathSuffix` fails with this errno.
+        case failSyncsOf(pathSuffix: String, errno: Int32)
     }
 
     private let underlying: any FileIO
@@ -22,7 +33,19 @@ public final class FaultInjectingFileIO: FileIO {
     /// Counts of calls that reached the underlying file system, by name.
     private let counts = Mutex<[String: Int]>([:])
 
+    /// Set while the next pwritev is to block (see `parkNextWrite`).
+    private let parkArmed = Atomic<Bool>(false)
+    private let parked = DispatchSemaphore(value: 0)
+    private let released = DispatchSemaphore(value: 0)
+
     public init(_ underlying: any FileIO = SystemFileIO()) { self.underlying = underlying }
+
+    /// Makes the next pwritev block until `releaseParkedWrite()`: appends that arrive meanwhile
+    /// queue up behind the parked writer, which makes group commit deterministic to test.
+    public func parkNextWrite() { parkArmed.store(true, ordering: .releasing) }
+    /// Waits until a write parked by `parkNextWrite()` is blocked.
+    public func waitUntilWriteParked() { parked.wait() }
+    public func releaseParkedWrite() { released.signal() }
 
     public func inject(_ fault: Fault) { faults.withLock { $0.append(fault) } }
     public func clearFaults() { faults.withLock { $0.removeAll() } }
@@ -32,15 +55,24 @@ public final class FaultInjectingFileIO: FileIO {
     private var activeFaults: [Fault] { faults.withLock { $0 } }
 
     public func open(_ path: String, flags: Int32, mode: UInt32) throws(StorageError) -> Int32 {
-        try underlying.open(path, flags: flags, mode: mode)
+        for case let .failOpens(suffix, errno) in activeFaults where path.hasSuffix(suffix) {
+            throw StorageError(.systemCall(name: "open", errno: errno), path: path)
+        }
+        return try underlying.open(path, flags: flags, mode: mode)
     }
     public func close(_ descriptor: Int32) { underlying.close(descriptor) }
 
     public func pwritev(_ descriptor: Int32, _ buffers: [UnsafeRawBufferPointer], at position: Int64, path: String) throws(StorageError) -> Int {
+        if parkArmed.exchange(false, ordering: .acquiringAndReleasing) {
+            parked.signal()
+            released.wait()
+        }
         var buffers = buffers
         for fault in activeFaults {
             switch fault {
             case let .failWrites(errno):
+                throw StorageError(.systemCall(name: "pwritev", errno: errno), path: path, position: position)
+            case let .failWritesTo(suffix, errno) where path.hasSuffix(suffix):
                 throw StorageError(.systemCall(name: "pwritev", errno: errno), path: path, position: position)
             case let .shortWrites(bytesMax):
                 var kept: [UnsafeRawBufferPointer] = []
@@ -63,8 +95,14 @@ public final class FaultInjectingFileIO: FileIO {
     }
 
     private func checkSync(_ name: String, path: String) throws(StorageError) {
-        for case let .failSyncs(errno) in activeFaults {
-            throw StorageError(.systemCall(name: name, errno: errno), path: path)
+        for fault in activeFaults {
+            switch fault {
+            case let .failSyncs(errno):
+                throw StorageError(.systemCall(name: name, errno: errno), path: path)
+            case let .failSyncsOf(suffix, errno) where path.hasSuffix(suffix):
+                throw StorageError(.systemCall(name: name, errno: errno), path: path)
+            default: continue
+            }
         }
         count(name)
     }
@@ -100,7 +138,22 @@ public final class FaultInjectingFileIO: FileIO {
     public func listDirectory(_ path: String) throws(StorageError) -> [String] { try underlying.listDirectory(path) }
 
     public func mmap(_ descriptor: Int32, length: Int, writable: Bool, path: String) throws(StorageError) -> UnsafeMutableRawPointer {
-        try underlying.mmap(descriptor, length: length, writable: writable, path: path)
+        for case let .failMappings(suffix, errno) in activeFaults where path.hasSuffix(suffix) {
+            throw StorageError(.systemCall(name: "mmap", errno: errno), path: path)
+        }
+        return try underlying.mmap(descriptor, length: length, writable: writable, path: path)
+    }
+
+    public func allocate(_ descriptor: Int32, offset: Int64, length: Int64, path: String) throws(StorageError) {
+        for case let .failAllocations(errno) in activeFaults {
+            throw StorageError(.systemCall(name: "posix_fallocate", errno: errno), path: path, position: offset)
+        }
+        count("allocate")
+        try underlying.allocate(descriptor, offset: offset, length: length, path: path)
+    }
+
+    public func fileStatus(_ path: String, followingSymlink: Bool) throws(StorageError) -> FileStatus {
+        try underlying.fileStatus(path, followingSymlink: followingSymlink)
     }
     public func munmap(_ address: UnsafeMutableRawPointer, length: Int) { underlying.munmap(address, length: length) }
 

@@ -3,6 +3,10 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
+
+/// Numbers the temporary files of `writeFileAtomically` within this process.
+private let temporaryFileCounter = Atomic<UInt64>(0)
 
 /// The only way PetrelStorage touches the file system: every open, write, sync, truncate,
 /// rename and mapping goes through one of these calls, so tests can inject short writes, EIO,
@@ -34,6 +38,34 @@ public protocol FileIO: Sendable {
     func advise(_ address: UnsafeMutableRawPointer, length: Int, _ advice: MappingAdvice)
     /// Takes an exclusive advisory lock (flock) without waiting; false when another holds it.
     func tryLockExclusive(_ descriptor: Int32, path: String) throws(StorageError) -> Bool
+    /// Gives `length` bytes at `offset` real disk blocks (posix_fallocate), growing the file if
+    /// needed. A file region written through a writable mapping must be allocated first: a store
+    /// to a page with no block behind it, when the disk is full, is a SIGBUS rather than an error.
+    /// Throws ENOSPC when the disk has no room.
+    func allocate(_ descriptor: Int32, offset: Int64, length: Int64, path: String) throws(StorageError)
+    /// What `path` is (lstat, or stat with `followingSymlink`): the kind and identity of a
+    /// directory entry, so that start-up skips stray files and never opens one directory twice.
+    func fileStatus(_ path: String, followingSymlink: Bool) throws(StorageError) -> FileStatus
+}
+
+/// The kind and identity (device and inode) of a directory entry.
+public struct FileStatus: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case regular
+        case directory
+        case symbolicLink
+        case other
+    }
+
+    public var kind: Kind
+    public var device: UInt64
+    public var inode: UInt64
+
+    public init(kind: Kind, device: UInt64, inode: UInt64) {
+        self.kind = kind
+        self.device = device
+        self.inode = inode
+    }
 }
 
 /// How a mapped range will be used (madvise).
@@ -86,8 +118,14 @@ extension FileIO {
 
     /// Writes `bytes` to `path` durably and atomically: a temporary file, fsync, rename, fsync
     /// of the directory — the pattern Kafka uses for checkpoints.
+    ///
+    /// The temporary file's name is unique (`<path>.<pid>.<counter>.tmp`): two writers of the
+    /// same file (a background checkpoint and the one at close) must never truncate and rename
+    /// each other's half-written temporary. Leftovers of a crash end in `.tmp`, which start-up
+    /// deletes.
     public func writeFileAtomically(_ path: String, bytes: [UInt8]) throws(StorageError) {
-        let temporary = path + ".tmp"
+        let number = temporaryFileCounter.add(1, ordering: .relaxed).newValue
+        let temporary = "\(path).\(getpid()).\(number)\(temporaryFileSuffix)"
         let descriptor = try open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         do throws(StorageError) {
             try bytes.withBytes { (buffer) throws(StorageError) in
@@ -118,6 +156,9 @@ extension FileIO {
         return bytes
     }
 }
+
+/// The suffix of `writeFileAtomically`'s temporary files: what start-up deletes as leftovers.
+public let temporaryFileSuffix = ".tmp"
 
 func parentDirectory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -114,6 +114,32 @@ public struct SystemFileIO: FileIO {
         return true
     }
 
+    public func allocate(_ descriptor: Int32, offset: Int64, length: Int64, path: String) throws(StorageError) {
+        precondition(offset >= 0 && length > 0, "allocating an empty or negative range")
+        while true {
+            // posix_fallocate returns the error instead of setting errno.
+            let result = posix_fallocate(descriptor, off_t(offset), off_t(length))
+            if result == 0 { return }
+            if result == EINTR { continue }
+            precondition(result != EBADF, "posix_fallocate on \(path): bad descriptor is a bug")
+            throw StorageError(.systemCall(name: "posix_fallocate", errno: result), path: path, position: offset)
+        }
+    }
+
+    public func fileStatus(_ path: String, followingSymlink: Bool) throws(StorageError) -> FileStatus {
+        var status = stat()
+        _ = try retrying(followingSymlink ? "stat" : "lstat", path: path) {
+            fstatat(AT_FDCWD, path, &status, followingSymlink ? 0 : AT_SYMLINK_NOFOLLOW)
+        }
+        let kind: FileStatus.Kind = switch status.st_mode & S_IFMT {
+        case S_IFREG: .regular
+        case S_IFDIR: .directory
+        case S_IFLNK: .symbolicLink
+        default: .other
+        }
+        return FileStatus(kind: kind, device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+    }
+
     public func advise(_ address: UnsafeMutableRawPointer, length: Int, _ advice: MappingAdvice) {
         _ = madvise(address, length, advice == .sequential ? MADV_SEQUENTIAL : MADV_WILLNEED)
     }

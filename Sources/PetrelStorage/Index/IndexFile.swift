@@ -10,17 +10,32 @@ import Synchronization
 ///
 /// A writable index is preallocated to its maximum size (sparse) and trimmed to its entries when
 /// sealed; an existing file is taken to hold `length / entryBytes` entries, which is why trimming
-/// matters. Entries are appended by the log's single writer beyond the published count, which is
-/// then advanced with a release store, so lock-free readers never see a half-written entry.
+/// matters (and why the trim is fsynced before anything relies on it, see `syncAndClose`).
+/// Entries are appended by the log's single writer beyond the published count, which is then
+/// advanced with a release store, so lock-free readers never see a half-written entry.
+///
+/// Entries are stored through the writable mapping, so the pages they land on must have disk
+/// blocks first: a store to a hole of a sparse file faults (SIGBUS) when the disk is full. The
+/// writer allocates the file in `allocationChunkBytes` steps ahead of the entries (`reserve`,
+/// one posix_fallocate per 64 KiB of index, before the log bytes are written), which keeps the
+/// per-entry cost a plain store; a pwrite per entry would be a system call per
+/// `index.interval.bytes` of log, and allocating the whole preallocation up front would cost
+/// every partition 2 × `segment.index.bytes` of real disk.
 final class IndexFile: @unchecked Sendable {
     // Safe: mutation happens only from the log's single writer, or with readers excluded by the
     // log's structure lock (truncate, seal); readers read entries below the atomic count only.
+    static let allocationChunkBytes = 64 << 10
+
     let path: String
     let entryBytes: Int
     private let io: any FileIO
     private var descriptor: Int32
     private var mapping: FileMapping?
     private let publishedEntries = Atomic<Int>(0)
+    /// Bytes from the start of the file known to have disk blocks (writable indexes only).
+    private var allocatedBytes = 0
+    /// Trimmed and closed for appends; the descriptor stays open until `syncAndClose`.
+    private var isSealed = false
 
     /// Opens or creates the index. `bytesMax` is the preallocation for a writable index.
     init(path: String, entryBytes: Int, bytesMax: Int, writable: Bool, io: any FileIO) throws(StorageError) {
@@ -38,9 +53,12 @@ final class IndexFile: @unchecked Sendable {
                 mapping = try FileMapping(descriptor: descriptor, length: capacity, writable: writable, path: path, io: io)
             }
             publishedEntries.store(entries, ordering: .releasing)
-            if !writable {
+            if writable {
+                try reserve(entries: 1)
+            } else {
                 io.close(descriptor)
                 descriptor = -1
+                isSealed = true
             }
         } catch {
             io.close(descriptor)
@@ -60,10 +78,25 @@ final class IndexFile: @unchecked Sendable {
         return UnsafeRawPointer(mapping!.base + index * entryBytes)
     }
 
-    /// Appends one entry written by `write`, then publishes it.
+    /// Makes sure the next `entries` entries (as many as fit) have disk blocks behind them, so
+    /// that appending them stores only to allocated pages.
+    /// - Throws: ENOSPC (or another errno) from the allocation; nothing was stored.
+    func reserve(entries: Int) throws(StorageError) {
+        precondition(entries >= 0 && !isSealed && descriptor >= 0, "reserving space in a sealed index")
+        let capacityBytes = capacity * entryBytes
+        let neededBytes = min((count + entries) * entryBytes, capacityBytes)
+        guard neededBytes > allocatedBytes else { return }
+        let chunk = Self.allocationChunkBytes
+        let target = min((neededBytes + chunk - 1) / chunk * chunk, capacityBytes)
+        try io.allocate(descriptor, offset: Int64(allocatedBytes), length: Int64(target - allocatedBytes), path: path)
+        allocatedBytes = target
+    }
+
+    /// Appends one entry written by `write`, then publishes it. Its bytes were reserved.
     func append(_ write: (UnsafeMutableRawPointer) -> Void) {
         let index = count
-        precondition(index < capacity && descriptor >= 0, "append to a full or sealed index")
+        precondition(index < capacity && descriptor >= 0 && !isSealed, "append to a full or sealed index")
+        precondition((index + 1) * entryBytes <= allocatedBytes, "an index entry must land on allocated blocks (reserve first)")
         write(mapping!.base + index * entryBytes)
         publishedEntries.store(index + 1, ordering: .releasing)
     }
@@ -82,17 +115,44 @@ final class IndexFile: @unchecked Sendable {
         truncate(toEntries: keep)
     }
 
-    /// Trims the file to its entries and closes it for writing: a sealed segment's index.
+    /// Trims the file to its entries and closes it for appends: a sealed segment's index. The
+    /// trim is not durable until `syncAndClose`.
     func seal() throws(StorageError) {
-        guard descriptor >= 0 else { return }
+        guard descriptor >= 0, !isSealed else { return }
         if let mapping { try io.msync(mapping.base, length: mapping.length, path: path) }
         try io.ftruncate(descriptor, length: Int64(count * entryBytes), path: path)
+        isSealed = true
+    }
+
+    /// fsyncs a sealed index (its entries and, above all, its trimmed size: after a power loss an
+    /// untrimmed index would come back padded with zero entries) and closes its descriptor.
+    func syncAndClose() throws(StorageError) {
+        precondition(isSealed, "only a sealed index is synced and closed")
+        guard descriptor >= 0 else { return }
+        try io.fsync(descriptor, path: path)
         io.close(descriptor)
         descriptor = -1
     }
 
     func flush() throws(StorageError) {
-        if let mapping, descriptor >= 0 { try io.msync(mapping.base, length: mapping.length, path: path) }
+        if let mapping, descriptor >= 0, !isSealed { try io.msync(mapping.base, length: mapping.length, path: path) }
+    }
+
+    /// The size of the index file at `path` and its last (up to) two whole entries, oldest
+    /// first: what a cheap check of an index written earlier needs, read without mapping it.
+    static func tail(path: String, entryBytes: Int, io: any FileIO) throws(StorageError) -> (sizeBytes: Int, entries: [[UInt8]]) {
+        let descriptor = try io.open(path, flags: O_RDONLY, mode: 0)
+        defer { io.close(descriptor) }
+        let size = try io.fileSize(descriptor, path: path)
+        guard size <= Int64(Int32.max) else { return (Int(Int32.max), []) }  // no valid index is that large
+        let sizeBytes = Int(size)
+        let count = min(2, sizeBytes / entryBytes)
+        var bytes = [UInt8](repeating: 0, count: count * entryBytes)
+        let start = (sizeBytes / entryBytes - count) * entryBytes
+        try bytes.withMutableBytes { (buffer) throws(StorageError) in
+            try io.preadAll(descriptor, into: buffer, at: Int64(start), path: path)
+        }
+        return (sizeBytes, (0..<count).map { Array(bytes[($0 * entryBytes)..<(($0 + 1) * entryBytes)]) })
     }
 
     /// Binary search for the last entry whose key is ≤ `target`, trying the most recent 8 KiB of

@@ -242,13 +242,19 @@ extension Log {
             case .success:
                 for pending in group { pending.complete(.success(pending.info)) }
             case let .failure(error, offline):
-                // Nothing of the group or of what queued behind it (whose offsets follow it) was
-                // kept: fail them all and hand their offsets out again.
+                // Appends that a roll published before the failure are in the log and readable:
+                // they succeeded (failing them would make producers resend, hence duplicates).
+                // Nothing after them was kept, nor of what queued behind (whose offsets follow):
+                // fail those and hand their offsets out again.
                 if offline, offlineError == nil { offlineError = error }
-                for pending in group + queue { pending.complete(.failure(error)) }
+                let published = logEndOffset
+                for pending in group {
+                    pending.complete(pending.info.lastOffset < published ? .success(pending.info) : .failure(error))
+                }
+                for pending in queue { pending.complete(.failure(error)) }
                 queuedBytes = 0
                 queue.removeAll()
-                nextOffset = logEndOffset
+                nextOffset = published
                 producerState.forget(from: nextOffset)
             }
             queueCondition.broadcast()  // appenders waiting for queue space
@@ -261,32 +267,37 @@ extension Log {
     }
 
     /// Writes a group (rolling segments as needed), fsyncs per policy, then publishes it.
+    ///
+    /// An append that fits in one segment is never split by a roll: the roll check runs before
+    /// its first batch with its whole size, so a roll publishes whole appends only. (An append
+    /// larger than `segment.bytes` is rolled batch by batch, as it must be.)
     private func writeGroup(_ group: [PendingAppend]) -> GroupOutcome {
         let now = Log.nowMs()
-        var pendingChunk: [BatchToWrite] = []
+        var chunk: [BatchToWrite] = []
         var chunkBytes = 0
         var active = structureLock.withReadLock { segments.last! }
-        let startSize = active.sizeBytes
+        var offline = false
         do throws(StorageError) {
-            for batch in group.flatMap(\.batches) {
-                if active.shouldRoll(pendingBytes: chunkBytes, incomingBytes: batch.sizeBytes, incomingLastOffset: batch.lastOffset, nowMs: now) {
-                    if !pendingChunk.isEmpty {
-                        try active.append(pendingChunk, nowMs: now)
-                        pendingChunk.removeAll()
-                        chunkBytes = 0
+            for pending in group {
+                let whole = pending.bytes <= config.segmentBytes
+                for (index, batch) in pending.batches.enumerated() {
+                    if index == 0 || !whole, active.shouldRoll(
+                        pendingBytes: chunkBytes, incomingBytes: whole ? pending.bytes : batch.sizeBytes,
+                        incomingLastOffset: whole ? pending.info.lastOffset : batch.lastOffset, nowMs: now) {
+                        if !chunk.isEmpty {
+                            try active.append(chunk, nowMs: now)
+                            chunk.removeAll()
+                            chunkBytes = 0
+                        }
+                        active = try roll(sealing: active, at: batch.firstOffset, offline: &offline)
                     }
-                    // Make what the old segment holds visible before it is sealed.
-                    active.publish(upTo: active.sizeBytes)
-                    setLogEndOffset(active.nextOffset)
-                    active = try roll(at: batch.firstOffset)
+                    chunk.append(batch)
+                    chunkBytes += batch.sizeBytes
                 }
-                pendingChunk.append(batch)
-                chunkBytes += batch.sizeBytes
             }
-            if !pendingChunk.isEmpty { try active.append(pendingChunk, nowMs: now) }
+            if !chunk.isEmpty { try active.append(chunk, nowMs: now) }
         } catch {
-            if active.sizeBytes != startSize { active.publish(upTo: active.sizeBytes) }
-            return .failure(error, offline: false)
+            return .failure(error, offline: offline)
         }
         let records = Int64(group.reduce(0) { $0 + $1.info.recordsCount })
         if shouldFlush(afterRecords: records, nowMs: now) {
@@ -298,7 +309,7 @@ extension Log {
                 return .failure(error, offline: true)
             }
         }
-        active.publish(upTo: active.sizeBytes)
+        active.publishWritten()
         setLogEndOffset(active.nextOffset)
         if config.flushPolicy == .beforeAcknowledge { advanceRecoveryPoint(to: active.nextOffset) }
         return .success
@@ -314,30 +325,73 @@ extension Log {
         }
     }
 
-    /// Seals the active segment and starts a new one at `baseOffset`; the sealed one is fsynced
-    /// in the background (inline when acknowledging needs it), then the recovery point advances.
-    private func roll(at baseOffset: Int64) throws(StorageError) -> Segment {
-        try structureLock.withWriteLock { () throws(StorageError) -> Segment in
-            let sealed = segments.last!
-            try sealed.seal()
-            let next = try Segment.create(directory: directory, baseOffset: baseOffset, config: config, io: io, handleCache: handleCache)
-            segments.append(next)
+    /// Seals `sealing` (the active segment, all of its batches written) and starts a new one at
+    /// `baseOffset`, publishing what the sealed one holds: at once under an interval policy (the
+    /// page cache is what acknowledges), only after its fsync under `.beforeAcknowledge` (readers
+    /// see only acknowledged batches). Otherwise the sealed one is fsynced in the background, then
+    /// the recovery point advances.
+    ///
+    /// Failures leave the log consistent. The new segment is created first: if that fails (out of
+    /// descriptors or disk, a failed mmap) nothing changed, the old segment stays the active one
+    /// and the roll is tried again by the next append. Once sealing has begun, a failure (of the
+    /// seal's index trim, of an fsync of the directory or of the sealed segment) sets `offline`:
+    /// the state of the files is unknown, and a failed fsync is never retried.
+    private func roll(sealing: Segment, at baseOffset: Int64, offline: inout Bool) throws(StorageError) -> Segment {
+        precondition(sealing.nextOffset == baseOffset, "a new segment starts where the active one ends")
+        let beforeAcknowledge = config.flushPolicy == .beforeAcknowledge
+        if !beforeAcknowledge {
+            sealing.publishWritten()
+            setLogEndOffset(sealing.nextOffset)
+        }
+        let next: Segment
+        do throws(StorageError) {
+            next = try Segment.create(directory: directory, baseOffset: baseOffset, config: config, io: io, handleCache: handleCache)
+        } catch {
+            do throws(StorageError) {
+                // A half-created segment's files must go: a `.log` named after an offset the old
+                // segment goes on to hold would cut the old one there at the next recovery.
+                try Segment.removeFiles(directory: directory, baseOffset: baseOffset, io: io)
+                // What the group wrote to the old segment stays there (its offsets are taken):
+                // under `.beforeAcknowledge` it is fsynced and published now, so that those
+                // appends succeed and the offsets handed out next follow them.
+                if beforeAcknowledge && sealing.publishedBytes < sealing.sizeBytes {
+                    try sealing.flush()
+                    sealing.publishWritten()
+                    setLogEndOffset(sealing.nextOffset)
+                    advanceRecoveryPoint(to: sealing.nextOffset)
+                }
+            } catch {
+                offline = true
+                throw error
+            }
+            throw error
+        }
+        do throws(StorageError) {
+            try structureLock.withWriteLock { () throws(StorageError) in
+                try sealing.seal()
+                segments.append(next)
+            }
             try io.fsyncDirectory(directory)
-            let end = sealed.nextOffset
-            if config.flushPolicy == .beforeAcknowledge {
-                try sealed.syncSealed()
-                advanceRecoveryPoint(to: end)
-            } else {
-                backgroundSync.async { [self] in
-                    do throws(StorageError) {
-                        try sealed.syncSealed()
-                        advanceRecoveryPoint(to: end)
-                    } catch {
-                        takeOffline(error)
-                    }
+            if beforeAcknowledge { try sealing.syncSealed() }
+        } catch {
+            offline = true
+            throw error
+        }
+        let end = sealing.nextOffset
+        if beforeAcknowledge {
+            sealing.publishWritten()
+            setLogEndOffset(end)
+            advanceRecoveryPoint(to: end)
+        } else {
+            backgroundSync.async { [self] in
+                do throws(StorageError) {
+                    try sealing.syncSealed()
+                    advanceRecoveryPoint(to: end)
+                } catch {
+                    takeOffline(error)
                 }
             }
-            return next
         }
+        return next
     }
 }

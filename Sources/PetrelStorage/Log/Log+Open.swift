@@ -12,18 +12,24 @@ public struct RecoveryReport: Sendable, Equatable {
     public var quarantined: [(path: String, bytes: Int, reason: String)] = []
     /// Leftover files removed (`.deleted`, `.cleaned`, orphaned indexes, temporary files).
     public var removedFiles: [String] = []
+    /// Segments trusted by a clean shutdown or the recovery point whose index files failed the
+    /// open-time check (a trim lost to a power loss, say), with why: their indexes were rebuilt.
+    public var indexesRebuilt: [(baseOffset: Int64, reason: String)] = []
 
     public static func == (lhs: RecoveryReport, rhs: RecoveryReport) -> Bool {
         lhs.segmentsRecovered == rhs.segmentsRecovered && lhs.removedFiles == rhs.removedFiles
             && lhs.quarantined.map(\.path) == rhs.quarantined.map(\.path) && lhs.quarantined.map(\.bytes) == rhs.quarantined.map(\.bytes)
+            && lhs.indexesRebuilt.map(\.baseOffset) == rhs.indexesRebuilt.map(\.baseOffset)
     }
 }
 
 extension Log {
     /// Opens (or creates) the log in `directory`.
     ///
-    /// After a clean shutdown, segments are trusted and opened lazily: the cost does not grow
-    /// with their number. Otherwise every segment from the one holding `recoveryPoint` on is
+    /// After a clean shutdown, segments are trusted and their files mapped lazily; only each
+    /// index's size and last two entries are checked (`Segment.indexProblem`, two small reads
+    /// per index), and a segment whose index fails is recovered like one past the recovery
+    /// point. Otherwise every segment from the one holding `recoveryPoint` on is
     /// scanned batch by batch; the log is cut at the first invalid batch, the cut bytes (and any
     /// later segment) are moved to quarantine files in the directory, never dropped, and the
     /// indexes are rebuilt. The log always wins over an index.
@@ -32,7 +38,7 @@ extension Log {
         recoveryPoint: Int64 = 0, logStartOffset: Int64 = 0, hadCleanShutdown: Bool = false,
         handleCache: SegmentHandleCache? = nil
     ) throws(StorageError) -> (log: Log, report: RecoveryReport) {
-        let config = config.validated()
+        let config = try config.validated()
         var report = RecoveryReport()
         if !io.exists(directory) {
             try io.mkdir(directory)
@@ -80,8 +86,11 @@ extension Log {
             let segment = segments[index]
             let isLast = index == segments.count - 1
             let indexMissing = !io.exists(segment.offsetIndexPath) || !io.exists(segment.timeIndexPath)
-            if index >= firstUnflushed || indexMissing {
-                let nextBase = isLast ? nil : segments[index + 1].baseOffset
+            let nextBase = isLast ? nil : segments[index + 1].baseOffset
+            let mustScan = index >= firstUnflushed || indexMissing
+            let indexProblem = mustScan ? nil : try segment.indexProblem(nextOffset: nextBase ?? .max)
+            if let indexProblem { report.indexesRebuilt.append((segment.baseOffset, indexProblem)) }
+            if mustScan || indexProblem != nil {
                 let scan = try segment.recover(offsetLimit: nextBase)
                 report.segmentsRecovered.append(segment.baseOffset)
                 if scan.validBytes < scan.fileBytes {

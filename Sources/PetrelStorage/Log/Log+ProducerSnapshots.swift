@@ -13,11 +13,24 @@ extension Log {
 
     func snapshotPath(_ offset: Int64) -> String { "\(directory)/\(SegmentFiles.prefix(offset))\(Self.snapshotSuffix)" }
 
-    /// Writes `<log end offset>.snapshot` (Kafka's format) and removes older snapshots. Called
-    /// with no writer running (close).
-    func writeProducerSnapshot() throws(StorageError) {
+    /// Forgets idempotent producers whose last batch is older than `producer.id.expiration.ms`
+    /// at `nowMs` (Kafka's `removeExpiredProducers`): their ids are not kept in memory and
+    /// snapshots forever. A `LogManager` calls this periodically; snapshots apply it too.
+    public func removeExpiredProducers(nowMs: Int64) {
+        queueCondition.withLock { producerState.removeExpired(nowMs: nowMs, expirationMs: config.producerIdExpirationMs) }
+    }
+
+    /// Producers the log remembers (for tests and stats).
+    var producerCount: Int { queueCondition.withLock { producerState.entries.count } }
+
+    /// Writes `<log end offset>.snapshot` (Kafka's format), without the producers expired at
+    /// `nowMs`, and removes older snapshots. Called with no writer running (close).
+    func writeProducerSnapshot(nowMs: Int64 = Log.nowMs()) throws(StorageError) {
         let end = logEndOffset
-        let state = queueCondition.withLock { producerState }
+        let state = queueCondition.withLock {
+            producerState.removeExpired(nowMs: nowMs, expirationMs: config.producerIdExpirationMs)
+            return producerState
+        }
         try io.writeFileAtomically(snapshotPath(end), bytes: state.snapshotBytes())
         for offset in try snapshotOffsets() where offset != end { try io.unlink(snapshotPath(offset)) }
     }
@@ -37,15 +50,25 @@ extension Log {
         }
         var next = replayFrom
         while next < end {
-            let advanced: Int64? = try? read(fromOffset: next, maxBytes: 1 << 20) { slice -> Int64? in
-                var reader = RecordBatchReader(slice.bytes, verifyingCRC: false)
-                var last: Int64?
-                while let batch = try reader.next() {
-                    if batch.baseOffset >= next { state.record(batch) }
-                    last = batch.nextOffset
+            // A read or decode error is thrown, not taken as the end of the log: stopping early
+            // would leave dedup and fencing state silently partial after a crash.
+            let advanced: Int64?
+            do {
+                advanced = try read(fromOffset: next, maxBytes: 1 << 20) { slice -> Int64? in
+                    var reader = RecordBatchReader(slice.bytes, verifyingCRC: false)
+                    var last: Int64?
+                    while let batch = try reader.next() {
+                        if batch.baseOffset >= next { state.record(batch) }
+                        last = batch.nextOffset
+                    }
+                    return last
                 }
-                return last
+            } catch let error as StorageError {
+                throw error
+            } catch {
+                throw StorageError(.corrupt(reason: "replaying producer state: \(error)"), path: directory, offset: next)
             }
+            // No batch at or after `next` below the log end: nothing more to replay.
             guard let advanced, advanced > next else { break }
             next = advanced
         }

@@ -13,6 +13,12 @@ public struct LogReadSlice {
     public let filePosition: Int
 }
 
+/// What reading one segment gave: `body`'s result, or that the offset is past its end.
+private enum ReadOutcome<R> {
+    case read(R)
+    case notInSegment
+}
+
 extension Log {
     /// Lends whole batches starting with the one holding `fromOffset`, up to `maxBytes` — but at
     /// least one batch, so a batch larger than `maxBytes` never blocks a reader.
@@ -31,17 +37,26 @@ extension Log {
             var index = segmentIndex(holding: fromOffset)
             while index < segments.count {
                 let segment = segments[index]
-                let slice = try segment.withReadableBytes { (bytes, offsetIndex) throws(StorageError) -> LogReadSlice? in
-                    guard let first = Segment.findBatch(holding: fromOffset, in: bytes, index: offsetIndex) else { return nil }
+                // `body` runs inside `withReadableBytes`, which keeps the segment's mapping alive
+                // until it returns: a handle cache evicting the segment meanwhile must not unmap
+                // the bytes `body` is reading.
+                var bodyError: (any Error)?
+                let outcome = try segment.withReadableBytes { (bytes, offsetIndex) throws(StorageError) -> ReadOutcome<R> in
+                    guard let first = Segment.findBatch(holding: fromOffset, in: bytes, index: offsetIndex) else { return .notInSegment }
                     var endPosition = first.endPosition
                     while let next = BatchHeader(in: bytes, at: endPosition), next.endPosition - first.position <= maxBytes {
                         endPosition = next.endPosition
                     }
-                    return LogReadSlice(bytes: UnsafeRawBufferPointer(rebasing: bytes[first.position..<endPosition]),
-                                        firstBatchBaseOffset: first.baseOffset, segmentBaseOffset: segment.baseOffset,
-                                        filePosition: first.position)
+                    let slice = LogReadSlice(bytes: UnsafeRawBufferPointer(rebasing: bytes[first.position..<endPosition]),
+                                             firstBatchBaseOffset: first.baseOffset, segmentBaseOffset: segment.baseOffset,
+                                             filePosition: first.position)
+                    do { return .read(try body(slice)) } catch {
+                        bodyError = error
+                        return .notInSegment
+                    }
                 }
-                if let slice { return try body(slice) }
+                if let bodyError { throw bodyError }
+                if case let .read(result) = outcome { return result }
                 index += 1  // the offset falls in a gap past this segment's end
             }
             return try body(LogReadSlice(bytes: UnsafeRawBufferPointer(start: nil, count: 0), firstBatchBaseOffset: nil,
@@ -84,25 +99,26 @@ extension Log {
 
     /// The first offset whose record timestamp is ≥ `timestamp`, with that timestamp; nil when
     /// every record is older (Kafka's ListOffsets by timestamp).
-    public func offset(forTimestamp timestamp: Int64) throws -> (offset: Int64, timestamp: Int64)? {
-        try structureLock.withReadLock { () throws -> (offset: Int64, timestamp: Int64)? in
+    ///
+    /// As Kafka's `LogSegment.findOffsetByTimestamp`: the first segment whose largest timestamp
+    /// reaches `timestamp` (segments below it are skipped without being mapped when their largest
+    /// timestamp is known), then its time index gives where to start, and records are filtered by
+    /// the log start offset only. The time index's offset is the last offset of the first batch
+    /// reaching a timestamp, so records of that batch before it may carry the same timestamp.
+    public func offset(forTimestamp timestamp: Int64) throws(StorageError) -> (offset: Int64, timestamp: Int64)? {
+        try structureLock.withReadLock { () throws(StorageError) -> (offset: Int64, timestamp: Int64)? in
             let start = logStartOffset
             for segment in segments where segment.nextOffset > start || segment.isActive {
-                let timeIndex = try segment.readableTimeIndex()
-                let from = max(timeIndex.lookup(timestamp), start)
+                if let known = segment.knownLargestTimestamp, known.timestamp < timestamp { continue }
+                let from = max(try segment.readableTimeIndex().lookup(timestamp), start)
                 let found = try segment.withReadableBytes { (bytes, offsetIndex) throws(StorageError) -> (offset: Int64, timestamp: Int64)? in
                     guard var header = Segment.findBatch(holding: from, in: bytes, index: offsetIndex) else { return nil }
                     while true {
                         if header.maxTimestamp >= timestamp {
-                            do throws(FormatError) {
-                                let batch = try RecordBatch(parsing: bytes, at: header.position, verifyingCRC: false)
-                                var iterator = try batch.makeRecordIterator()
-                                while let record = try iterator.next() {
-                                    if record.offset >= from && record.timestamp >= timestamp { return (record.offset, record.timestamp) }
-                                }
-                            } catch {
-                                throw StorageError(.corrupt(reason: error.description), path: segment.logPath, position: Int64(header.position))
+                            let record = try Self.firstRecord(in: bytes, batch: header, path: segment.logPath) {
+                                $0.offset >= start && $0.timestamp >= timestamp
                             }
+                            if let record { return record }
                         }
                         guard let next = BatchHeader(in: bytes, at: header.endPosition) else { return nil }
                         header = next
@@ -111,6 +127,56 @@ extension Log {
                 if let found { return found }
             }
             return nil
+        }
+    }
+
+    /// The record with the largest timestamp in the log, and that timestamp: the first such
+    /// record when several share it (ListOffsets with timestamp -3, `MAX_TIMESTAMP`, KIP-734).
+    /// Nil when no record has a timestamp (an empty log, or only timestamps of -1).
+    ///
+    /// As Kafka's `UnifiedLog.fetchOffsetByTimestamp`: the first segment holding the largest
+    /// timestamp (segments' largest timestamps are cached; a sealed segment not read since
+    /// start-up has its time index read), then, from the offset index's position for the offset
+    /// the segment keeps with it, the first batch whose max timestamp is it, and in that batch the
+    /// first record carrying it. Like Kafka, the log start offset is not applied: the answer may
+    /// lie below it until retention deletes that segment.
+    /// - Complexity: O(segments) without I/O once the segments' largest timestamps are known.
+    public func offsetOfMaxTimestamp() throws(StorageError) -> (offset: Int64, timestamp: Int64)? {
+        try structureLock.withReadLock { () throws(StorageError) -> (offset: Int64, timestamp: Int64)? in
+            var best: (segment: Segment, timestamp: Int64, offset: Int64)?
+            for segment in segments {
+                let largest = try segment.largestTimestamp()
+                if largest.timestamp >= 0, largest.timestamp > best?.timestamp ?? -1 { best = (segment, largest.timestamp, largest.offset) }
+            }
+            guard let best else { return nil }
+            return try best.segment.withReadableBytes { (bytes, offsetIndex) throws(StorageError) -> (offset: Int64, timestamp: Int64)? in
+                var header = Segment.findBatch(holding: best.offset, in: bytes, index: offsetIndex)
+                // The offset kept is the last of the first batch reaching the timestamp, so the
+                // batch holding it is the one; scan on in case the index pointed earlier.
+                while let batch = header {
+                    if batch.maxTimestamp == best.timestamp {
+                        return try Self.firstRecord(in: bytes, batch: batch, path: best.segment.logPath) { $0.timestamp == best.timestamp }
+                    }
+                    header = BatchHeader(in: bytes, at: batch.endPosition)
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The first record of the batch at `batch.position` that satisfies `matches`.
+    private static func firstRecord(
+        in bytes: UnsafeRawBufferPointer, batch header: BatchHeader, path: String, where matches: (Record) -> Bool
+    ) throws(StorageError) -> (offset: Int64, timestamp: Int64)? {
+        do throws(FormatError) {
+            let batch = try RecordBatch(parsing: bytes, at: header.position, verifyingCRC: false)
+            var iterator = try batch.makeRecordIterator()
+            while let record = try iterator.next() {
+                if matches(record) { return (record.offset, record.timestamp) }
+            }
+            return nil
+        } catch {
+            throw StorageError(.corrupt(reason: error.description), path: path, position: Int64(header.position), offset: header.baseOffset)
         }
     }
 }

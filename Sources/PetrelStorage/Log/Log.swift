@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import DequeModule
 import Dispatch
 import Synchronization
 
@@ -26,7 +27,8 @@ public final class Log: @unchecked Sendable {
     var segments: [Segment]
 
     let queueCondition = Condition()
-    var queue: [PendingAppend] = []
+    /// Appends waiting for the writer, oldest first (a deque: the writer takes from the front).
+    var queue: Deque<PendingAppend> = []
     var queuedBytes = 0
     var writerActive = false
     var nextOffset: Int64
@@ -75,6 +77,9 @@ public final class Log: @unchecked Sendable {
     public var segmentBaseOffsets: [Int64] { structureLock.withReadLock { segments.map(\.baseOffset) } }
     /// Bytes of log data in all segments.
     public var sizeBytes: Int { structureLock.withReadLock { segments.reduce(0) { $0 + $1.publishedBytes } } }
+
+    /// Appends waiting for the writer (for tests that line up a group).
+    var queuedAppendCount: Int { queueCondition.withLock { queue.count } }
 
     func setLogEndOffset(_ offset: Int64) { logEndOffsetValue.store(offset, ordering: .releasing) }
     func setLogStartOffset(_ offset: Int64) { logStartOffsetValue.store(offset, ordering: .releasing) }

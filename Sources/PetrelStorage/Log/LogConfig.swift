@@ -1,3 +1,5 @@
+internal import PetrelFormat
+
 /// When appends are made durable (fsync'd) before they are acknowledged.
 public enum FlushPolicy: Sendable, Equatable {
     /// Kafka's `flush.messages` / `flush.ms`: fsync once this many messages or this much time
@@ -33,11 +35,65 @@ public struct LogConfig: Sendable, Equatable {
 
     public init() {}
 
-    func validated() -> LogConfig {
-        precondition(segmentBytes >= 1024 && segmentBytes <= Int(Int32.max), "segment.bytes must be in [1 KiB, 2 GiB)")
-        precondition(segmentIndexBytes >= 4 * TimeIndex.entryBytes, "segment.index.bytes must hold a few entries")
-        precondition(indexIntervalBytes >= 0, "index.interval.bytes cannot be negative")
-        precondition(maxMessageBytes > 0 && appendQueueBytesMax >= maxMessageBytes, "the append queue must hold one batch")
+    /// Kafka's `producer.id.expiration.ms`: an idempotent producer whose last batch's timestamp
+    /// is older than this is forgotten (at snapshots and by a `LogManager`'s background pass).
+    public var producerIdExpirationMs: Int64 = 86_400_000
+
+    /// The config itself when every setting is in range, else a typed error naming the first
+    /// setting out of range (its Kafka topic-level name, and the broker-level one), its value,
+    /// and what is allowed. Kafka's ranges, narrowed where Petrel needs more (said per setting).
+    /// `Log.open` calls this; a broker can call it on configs built from operator input first.
+    ///
+    /// A `segment.bytes` below `max.message.bytes` is accepted, as in Kafka: a batch larger than
+    /// the segment is refused at append with `.batchTooLarge` (Kafka's RecordBatchTooLargeException).
+    /// - Throws: `StorageError.Code.invalidConfig`.
+    public func validated() throws(StorageError) -> LogConfig {
+        func check<T: FixedWidthInteger>(_ topic: String, _ broker: String, _ value: T, _ range: ClosedRange<T>, _ why: String) throws(StorageError) {
+            guard !range.contains(value) else { return }
+            let requirement = range.upperBound == T.max
+                ? "must be at least \(range.lowerBound)" : "must be in [\(range.lowerBound), \(range.upperBound)]"
+            throw StorageError(.invalidConfig(LogConfigProblem(setting: topic, brokerSetting: broker, value: String(value),
+                                                               requirement: "\(requirement) (\(why))")))
+        }
+        // Kafka's minimum is 14 (a legacy v0 record); below one RecordBatch v2 header no batch
+        // fits, and positions in the offset index are int32.
+        try check("segment.bytes", "log.segment.bytes", segmentBytes, Self.segmentBytesMinimum...Int(Int32.max),
+                  "the smallest RecordBatch v2 is \(Self.segmentBytesMinimum) bytes; offset-index positions are int32")
+        try check("segment.ms", "log.roll.ms", segmentMs, 1...Int64.max, "Kafka's minimum")
+        // Kafka's minimum is 4; a time index keeps its last slot for the entry written at the roll,
+        // so two 12-byte time-index entries (and one 8-byte offset-index entry) is the least that works.
+        try check("segment.index.bytes", "log.index.size.max.bytes", segmentIndexBytes, Self.segmentIndexBytesMinimum...Int(Int32.max),
+                  "two 12-byte time-index entries, one of them kept for the roll")
+        try check("index.interval.bytes", "log.index.interval.bytes", indexIntervalBytes, 0...Int(Int32.max), "Kafka's range")
+        try check("max.message.bytes", "message.max.bytes", maxMessageBytes, 0...Int(Int32.max), "Kafka's range")
+        try check("retention.ms", "log.retention.ms", retentionMs, -1...Int64.max, "-1 keeps everything")
+        try check("retention.bytes", "log.retention.bytes", retentionBytes, -1...Int64.max, "-1 means no bound")
+        try check("producer.id.expiration.ms", "producer.id.expiration.ms", producerIdExpirationMs, 1...Int64.max, "Kafka's minimum")
+        if case let .interval(messages, milliseconds) = flushPolicy {
+            try check("flush.messages", "log.flush.interval.messages", messages, 1...Int64.max, "Kafka's minimum")
+            try check("flush.ms", "log.flush.interval.ms", milliseconds, 0...Int64.max, "Kafka's minimum")
+        }
+        // The queue admits one append whatever its size when empty, so any positive bound works.
+        try check("appendQueueBytesMax", "appendQueueBytesMax", appendQueueBytesMax, 1...Int.max, "Petrel's own setting")
         return self
+    }
+
+    /// The smallest `segment.bytes` Petrel accepts: one RecordBatch v2 header.
+    public static var segmentBytesMinimum: Int { RecordBatchLayout.headerBytes }
+    /// The smallest `segment.index.bytes` Petrel accepts.
+    public static let segmentIndexBytesMinimum = 2 * 12
+}
+
+/// A log setting out of range: its Kafka topic-level name (`segment.bytes`), the broker-level
+/// name it comes from (`log.segment.bytes`), the value given and what is allowed.
+public struct LogConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    public let setting: String
+    public let brokerSetting: String
+    public let value: String
+    public let requirement: String
+
+    public var description: String {
+        let names = setting == brokerSetting ? setting : "\(setting) (broker: \(brokerSetting))"
+        return "\(names)=\(value) is out of range: \(requirement)"
     }
 }

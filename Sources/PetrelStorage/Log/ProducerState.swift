@@ -75,6 +75,17 @@ struct ProducerState: Sendable, Equatable {
             lastOffset: batch.lastOffset, timestamp: batch.maxTimestamp))
     }
 
+    /// Forgets producers whose last batch's max timestamp (Kafka's `lastTimestamp`) is
+    /// `expirationMs` or more before `nowMs`, as Kafka's `removeExpiredProducers` does for
+    /// producers without an open transaction (Petrel has no transactions yet). A producer with
+    /// no batch left (all truncated away) counts as expired, as Kafka's timestamp -1 would.
+    mutating func removeExpired(nowMs: Int64, expirationMs: Int64) {
+        entries = entries.filter { _, entry in
+            guard let last = entry.batches.last else { return false }
+            return nowMs - last.timestamp < expirationMs
+        }
+    }
+
     /// Forgets batches at or after `offset` (appends that failed, or a truncated suffix).
     mutating func forget(from offset: Int64) {
         for (producerId, var entry) in entries {

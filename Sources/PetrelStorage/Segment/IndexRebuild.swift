@@ -16,7 +16,7 @@ public enum IndexRebuild {
         directory: String, baseOffset: Int64, offsetLimit: Int64?, config: LogConfig = LogConfig(), io: any FileIO = SystemFileIO()
     ) throws(StorageError) -> Result {
         let segment = Segment.existing(directory: directory, baseOffset: baseOffset, sizeBytes: 0, nextOffset: baseOffset,
-                                       config: config.validated(), io: io, handleCache: nil)
+                                       config: try config.validated(), io: io, handleCache: nil)
         let scan = try segment.recover(offsetLimit: offsetLimit)
         try segment.seal()
         try segment.syncSealed()

@@ -29,12 +29,24 @@ final class Segment: @unchecked Sendable {
     private(set) var offsetIndex: OffsetIndex?
     private(set) var timeIndex: TimeIndex?
     private let sealedHandles = Mutex<(mapping: FileMapping?, offsetIndex: OffsetIndex, timeIndex: TimeIndex)?>(nil)
+    /// Indexes sealed (trimmed) but not yet fsynced: held here, not through `sealedHandles`, which
+    /// the handle cache may drop before `syncSealed` runs.
+    private var indexesAwaitingSync: [IndexFile] = []
+    /// The largest timestamp of the published batches and the last offset of the first batch
+    /// that has it (Kafka's `maxTimestampSoFar` and its offset), for lookups by timestamp; nil
+    /// while unknown (a sealed segment whose time index was not read since start-up).
+    private let publishedLargestTimestamp = Mutex<(timestamp: Int64, offset: Int64)?>(nil)
 
     /// Bytes written so far (the writer's view).
     private(set) var sizeBytes: Int
     private let published = Atomic<Int>(0)
-    /// Offset after the last batch of this segment.
-    private(set) var nextOffset: Int64
+    /// Offset after the last batch of this segment. Atomic because readers (a lookup by
+    /// timestamp choosing segments) read it while the writer advances it.
+    private let nextOffsetValue: Atomic<Int64>
+    var nextOffset: Int64 {
+        get { nextOffsetValue.load(ordering: .acquiring) }
+        set { nextOffsetValue.store(newValue, ordering: .releasing) }
+    }
     private(set) var maxTimestamp: Int64 = -1
     private(set) var offsetOfMaxTimestamp: Int64 = -1
     private var bytesSinceLastIndexEntry = 0
@@ -68,7 +80,7 @@ final class Segment: @unchecked Sendable {
         self.directory = directory
         self.baseOffset = baseOffset
         self.sizeBytes = sizeBytes
-        self.nextOffset = nextOffset
+        self.nextOffsetValue = Atomic(nextOffset)
         self.isActive = active
         self.config = config
         self.io = io
@@ -100,12 +112,19 @@ final class Segment: @unchecked Sendable {
     func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer, OffsetIndex?) throws(StorageError) -> R) throws(StorageError) -> R {
         let limit = publishedBytes
         if isActive, let mapping = activeMapping {
-            return try body(mapping.bytes(from: 0, count: limit), offsetIndex)
+            return try withExtendedLifetime(mapping) { () throws(StorageError) -> R in
+                try body(mapping.bytes(from: 0, count: limit), offsetIndex)
+            }
         }
         let handles = try openSealed()
         handleCache?.touch(self)
         guard let mapping = handles.mapping else { return try body(UnsafeRawBufferPointer(start: nil, count: 0), handles.offsetIndex) }
-        return try body(mapping.bytes(from: 0, count: min(limit, mapping.length)), handles.offsetIndex)
+        // The body gets raw pointers into the mapping, which Swift does not count as a use: the
+        // mapping's last use would otherwise be computing them, and a concurrent eviction from the
+        // handle cache could drop the last reference and unmap it while `body` reads.
+        return try withExtendedLifetime(mapping) { () throws(StorageError) -> R in
+            try body(mapping.bytes(from: 0, count: min(limit, mapping.length)), handles.offsetIndex)
+        }
     }
 
     /// The time index (opening a sealed segment's files on first use).
@@ -114,6 +133,23 @@ final class Segment: @unchecked Sendable {
         let handles = try openSealed()
         handleCache?.touch(self)
         return handles.timeIndex
+    }
+
+    /// The largest timestamp among the published batches (-1 when none has one) and the last
+    /// offset of the first batch that has it, known without I/O when `knownLargestTimestamp` is
+    /// set, else read from the time index's last entry.
+    func largestTimestamp() throws(StorageError) -> (timestamp: Int64, offset: Int64) {
+        if let known = knownLargestTimestamp { return known }
+        let last = try readableTimeIndex().last ?? (-1, -1)
+        noteLargestTimestamp(last)
+        return last
+    }
+
+    var knownLargestTimestamp: (timestamp: Int64, offset: Int64)? { publishedLargestTimestamp.withLock { $0 } }
+
+    /// Records a sealed segment's largest timestamp found elsewhere (its time index's last entry).
+    func noteLargestTimestamp(_ largest: (timestamp: Int64, offset: Int64)) {
+        publishedLargestTimestamp.withLock { if $0 == nil { $0 = largest } }
     }
 
     private func openSealed() throws(StorageError) -> (mapping: FileMapping?, offsetIndex: OffsetIndex, timeIndex: TimeIndex) {
@@ -127,8 +163,51 @@ final class Segment: @unchecked Sendable {
             let timeIndex = try TimeIndex(path: timeIndexPath, baseOffset: baseOffset, bytesMax: config.segmentIndexBytes, writable: false, io: io)
             let opened = (mapping, offsetIndex, timeIndex)
             handles = opened
+            noteLargestTimestamp(timeIndex.last ?? (-1, -1))
             return opened
         }
+    }
+
+    /// Why this segment's index files, written earlier, cannot be trusted, or nil: a size that
+    /// is not a whole number of entries, or a last entry out of place (offset outside the
+    /// segment, position outside the log, not after the entry before it, zero padding). A power
+    /// loss before a trim was durable leaves an index at its preallocated size, padded with
+    /// zero entries; used as is, lookups and retention would read the padding as entries.
+    /// Reads two entries of each file, no mapping. `nextOffset` bounds the offsets (`.max` when
+    /// unknown); the largest timestamp found is kept for lookups by timestamp.
+    func indexProblem(nextOffset end: Int64) throws(StorageError) -> String? {
+        let offsets = try IndexFile.tail(path: offsetIndexPath, entryBytes: OffsetIndex.entryBytes, io: io)
+        guard offsets.sizeBytes % OffsetIndex.entryBytes == 0 else {
+            return "offset index of \(offsets.sizeBytes) bytes is not a whole number of \(OffsetIndex.entryBytes)-byte entries"
+        }
+        let lastRelative = end == .max ? Int64(Int32.max) : end - 1 - baseOffset
+        let offsetEntries = offsets.entries.map { entry in entry.withUnsafeBytes { ($0.baseAddress!.bigEndianInt32(at: 0), $0.baseAddress!.bigEndianInt32(at: 4)) } }
+        if let last = offsetEntries.last {
+            // Entries pair a batch's last offset with its start, never the first batch's: both > 0.
+            guard last.0 > 0, Int64(last.0) <= lastRelative, last.1 > 0, Int(last.1) < sizeBytes else {
+                return "offset index's last entry (relative offset \(last.0), position \(last.1)) is outside the segment"
+            }
+            if offsetEntries.count == 2, !(offsetEntries[0].0 < last.0 && offsetEntries[0].1 < last.1) {
+                return "offset index's last entry does not follow the one before it"
+            }
+        }
+        let times = try IndexFile.tail(path: timeIndexPath, entryBytes: TimeIndex.entryBytes, io: io)
+        guard times.sizeBytes % TimeIndex.entryBytes == 0 else {
+            return "time index of \(times.sizeBytes) bytes is not a whole number of \(TimeIndex.entryBytes)-byte entries"
+        }
+        let timeEntries = times.entries.map { entry in entry.withUnsafeBytes { ($0.baseAddress!.bigEndianInt64(at: 0), $0.baseAddress!.bigEndianInt32(at: 8)) } }
+        if let last = timeEntries.last {
+            guard last.0 >= 0, last.1 >= 0, Int64(last.1) <= lastRelative else {
+                return "time index's last entry (timestamp \(last.0), relative offset \(last.1)) is outside the segment"
+            }
+            if timeEntries.count == 2, !(timeEntries[0].0 < last.0 && timeEntries[0].1 <= last.1) {
+                return "time index's last entry does not follow the one before it"
+            }
+        }
+        if !isActive {
+            noteLargestTimestamp(timeEntries.last.map { ($0.0, baseOffset + Int64($0.1)) } ?? (-1, -1))
+        }
+        return nil
     }
 
     /// Drops a sealed segment's mapping and index handles (they reopen on next use). Readers in
@@ -161,12 +240,15 @@ final class Segment: @unchecked Sendable {
     }
 
     /// Writes batches (already assigned their offsets) at the end of the segment and adds index
-    /// entries. Not yet visible to readers: see `publish(upTo:)`. On a failed write the file is
+    /// entries. Not yet visible to readers: see `publishWritten()`. On a failed write the file is
     /// cut back, so a retry starts from a clean end.
     func append(_ batches: [BatchToWrite], nowMs: Int64) throws(StorageError) {
         precondition(isActive && descriptor >= 0, "append to a sealed segment")
         let start = sizeBytes
         precondition(start + batches.reduce(0) { $0 + $1.sizeBytes } <= activeMapping!.length, "a segment outgrew its mapping: the roll rules were not applied")
+        // Disk blocks for the index entries these batches may add, before any byte is written: on
+        // a full disk the append fails here, cleanly, instead of faulting in a mapped store.
+        try reserveIndexEntries(batches.count)
         do throws(StorageError) {
             try io.pwritevAll(descriptor, batches.flatMap { [$0.baseOffsetField, $0.rest] }, at: Int64(start), path: logPath)
         } catch {
@@ -180,6 +262,13 @@ final class Segment: @unchecked Sendable {
         }
         if firstAppendTimeMs == nil { firstAppendTimeMs = nowMs }
         sizeBytes = position
+    }
+
+    /// Reserves index space for `batches` more batches (at most one entry each, plus the time
+    /// index's final entry).
+    private func reserveIndexEntries(_ batches: Int) throws(StorageError) {
+        try offsetIndex!.file.reserve(entries: batches)
+        try timeIndex!.file.reserve(entries: batches + 1)
     }
 
     /// Index bookkeeping for a batch written (or found by recovery) at `position`: an offset and
@@ -246,11 +335,12 @@ final class Segment: @unchecked Sendable {
                 advisedUpTo += length
             }
             guard let batch = walker.next() else { break }
+            try reserveIndexEntries(1)
             noteBatch(position: position, sizeBytes: batch.sizeBytes, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
             sizeBytes = position + batch.sizeBytes
         }
         let problem = walker.stop.map { "at byte \($0.position): \($0.reason)" }
-        published.store(sizeBytes, ordering: .releasing)
+        publishWritten()
         return RecoveryScan(validBytes: sizeBytes, fileBytes: fileBytes, problem: problem)
     }
 
@@ -304,13 +394,15 @@ final class Segment: @unchecked Sendable {
         }
         sizeBytes = fileBytes
         bytesSinceLastIndexEntry = fileBytes - hintPosition
-        published.store(fileBytes, ordering: .releasing)
+        publishWritten()
     }
 
-    /// Makes written bytes up to `sizeBytes` visible to readers.
-    func publish(upTo bytes: Int) {
-        precondition(bytes <= sizeBytes, "publishing unwritten bytes")
-        published.store(bytes, ordering: .releasing)
+    /// Makes every written byte visible to readers, with the largest timestamp they hold. The
+    /// bytes are stored first: a reader that reads the largest timestamp, then the published
+    /// bytes, always finds the batch holding it.
+    func publishWritten() {
+        published.store(sizeBytes, ordering: .releasing)
+        publishedLargestTimestamp.withLock { $0 = (maxTimestamp, offsetOfMaxTimestamp) }
     }
 
     /// fsyncs the log file. Index files are not synced here: recovery rebuilds the indexes of
@@ -322,12 +414,12 @@ final class Segment: @unchecked Sendable {
     }
 
     /// Turns the active segment into a sealed one: final time-index entry, indexes trimmed to
-    /// their entries. The caller fsyncs it (off the hot path) and then calls `closeAfterSeal`.
+    /// their entries. The caller then fsyncs it with `syncSealed` (off the hot path unless
+    /// acknowledging needs it), which also makes the trims durable.
     func seal() throws(StorageError) {
         guard isActive else { return }
-        if maxTimestamp >= 0 { timeIndex?.maybeAppend(timestamp: maxTimestamp, offset: offsetOfMaxTimestamp, final: true) }
-        try offsetIndex?.file.seal()
-        try timeIndex?.file.seal()
+        try sealIndexes()
+        indexesAwaitingSync = [offsetIndex!.file, timeIndex!.file]
         isActive = false
         sealedHandles.withLock { $0 = (activeMapping, offsetIndex!, timeIndex!) }
         activeMapping = nil
@@ -336,12 +428,30 @@ final class Segment: @unchecked Sendable {
         handleCache?.touch(self)
     }
 
-    /// fsyncs a sealed segment's log and closes its write descriptor.
+    /// The final time-index entry (so a reopened segment knows its largest timestamp without a
+    /// scan, as in Kafka), then both indexes trimmed to their entries.
+    private func sealIndexes() throws(StorageError) {
+        if maxTimestamp >= 0, let timeIndex {
+            try timeIndex.file.reserve(entries: 1)
+            timeIndex.maybeAppend(timestamp: maxTimestamp, offset: offsetOfMaxTimestamp, final: true)
+        }
+        try offsetIndex?.file.seal()
+        try timeIndex?.file.seal()
+    }
+
+    /// fsyncs a sealed segment's log and its trimmed indexes, and closes their descriptors.
+    /// What survives a power loss after this returns is exactly the sealed segment, which is what
+    /// lets the recovery point move past it.
     func syncSealed() throws(StorageError) {
-        guard descriptor >= 0 else { return }
-        try io.fdatasync(descriptor, path: logPath)
-        io.close(descriptor)
-        descriptor = -1
+        if descriptor >= 0 {
+            try io.fdatasync(descriptor, path: logPath)
+            io.close(descriptor)
+            descriptor = -1
+        }
+        while let index = indexesAwaitingSync.first {
+            try index.syncAndClose()
+            indexesAwaitingSync.removeFirst()
+        }
     }
 
     /// Cuts the segment so it ends before `offset` (at the start of the batch holding it).
@@ -362,7 +472,6 @@ final class Segment: @unchecked Sendable {
         if !isActive { try openForAppend(truncatingIndexes: false) }
         try io.ftruncate(descriptor, length: Int64(cut), path: logPath)
         sizeBytes = cut
-        published.store(cut, ordering: .releasing)
         let newNext = headers.last?.nextOffset ?? baseOffset
         offsetIndex?.truncate(removingFrom: newNext)
         timeIndex?.truncate(removingFrom: newNext)
@@ -374,7 +483,20 @@ final class Segment: @unchecked Sendable {
             offsetOfMaxTimestamp = header.lastOffset
         }
         bytesSinceLastIndexEntry = 0
+        publishWritten()
         sealedHandles.withLock { $0 = nil }
+    }
+
+    /// Removes the files of segment `baseOffset` that exist (a segment half created by a failed roll).
+    static func removeFiles(directory: String, baseOffset: Int64, io: any FileIO) throws(StorageError) {
+        let paths = [SegmentFiles.logPath(directory, baseOffset), SegmentFiles.offsetIndexPath(directory, baseOffset),
+                     SegmentFiles.timeIndexPath(directory, baseOffset)]
+        var removed = false
+        for path in paths where io.exists(path) {
+            try io.unlink(path)
+            removed = true
+        }
+        if removed { try io.fsyncDirectory(directory) }
     }
 
     /// Removes the segment's files. Mappings held by readers stay valid until released.
@@ -388,14 +510,15 @@ final class Segment: @unchecked Sendable {
         handleCache?.forget(self)
     }
 
+    /// Closes the segment's files; the active one's indexes are sealed and fsynced first, before
+    /// the clean-shutdown marker (written after every log is closed) vouches for them.
     func closeFiles() throws(StorageError) {
         if isActive {
-            // Like Kafka at close: the final time-index entry, so a reopened segment knows its
-            // largest timestamp without a scan.
-            if maxTimestamp >= 0 { timeIndex?.maybeAppend(timestamp: maxTimestamp, offset: offsetOfMaxTimestamp, final: true) }
-            try offsetIndex?.file.seal()
-            try timeIndex?.file.seal()
+            try sealIndexes()
+            try offsetIndex?.file.syncAndClose()
+            try timeIndex?.file.syncAndClose()
         }
+        try syncSealed()
         if descriptor >= 0 {
             io.close(descriptor)
             descriptor = -1

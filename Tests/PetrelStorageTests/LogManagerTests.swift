@@ -1,0 +1,104 @@
+import Foundation
+import PetrelFormat
+@testable import PetrelStorage
+import Synchronization
+import Testing
+
+@Suite struct LogManagerTests {
+    /// close() stops the background thread and waits for it: when close returns, no background
+    /// checkpoint, flush or retention can still run beside what close does.
+    @Test func closeReturnsOnlyAfterTheBackgroundThreadFinished() throws {
+        let directory = TemporaryDirectory()
+        let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+        try manager.createLog(for: TopicPartition(topic: "t", partition: 0)).append(makeBatch())
+        #expect(!manager.isBackgroundThreadRunning)
+        // A long period: without the hand-shake, close would return while the thread sleeps.
+        manager.startBackgroundTasks(periodMs: 60_000, checkpointIntervalMs: 0)
+        #expect(manager.isBackgroundThreadRunning)
+        try manager.close()
+        #expect(!manager.isBackgroundThreadRunning)
+    }
+
+    /// Concurrent atomic writes of one file never share a temporary file: each succeeds, and the
+    /// file ends whole, as one of them wrote it.
+    @Test func concurrentAtomicWritesOfOneFileDoNotCollide() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/checkpoint"
+        let io = SystemFileIO()
+        let failures = Mutex<[String]>([])
+        let contents = (0..<8).map { writer in [UInt8](repeating: UInt8(65 + writer), count: 4096 + writer) }
+        DispatchQueue.concurrentPerform(iterations: contents.count) { writer in
+            for _ in 0..<40 {
+                do throws(StorageError) { try io.writeFileAtomically(path, bytes: contents[writer]) } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        #expect(contents.contains(try io.readSmallFile(path)))
+        #expect(directory.files() == ["checkpoint"], "no temporary file left")
+    }
+
+    /// Leftover temporary files of checkpoints (in the data directory) and of partition files
+    /// (in a partition directory) are removed at start-up.
+    @Test func leftoverTemporaryFilesAreRemovedAtStartUp() throws {
+        let directory = TemporaryDirectory()
+        let partition = TopicPartition(topic: "t", partition: 0)
+        do {
+            let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+            try manager.createLog(for: partition).append(makeBatch())
+            try manager.close()
+        }
+        let checkpointLeftover = "\(OffsetCheckpointFile.recoveryPointName).4242.7.tmp"
+        let partitionLeftover = "partition.metadata.4242.8.tmp"
+        FileManager.default.createFile(atPath: "\(directory.path)/\(checkpointLeftover)", contents: Data("0\n".utf8))
+        FileManager.default.createFile(atPath: "\(directory.path)/t-0/\(partitionLeftover)", contents: Data("x".utf8))
+        let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+        #expect(!directory.files().contains(checkpointLeftover))
+        #expect(!directory.files(in: "t-0").contains(partitionLeftover))
+        #expect(manager.skippedEntries.map(\.name) == [checkpointLeftover])
+        #expect(manager.recoveryReports[partition]?.removedFiles == [partitionLeftover])
+        try manager.close()
+    }
+
+    /// A regular file named like a partition is skipped and reported, not a start-up failure.
+    @Test func aStrayFileNamedLikeAPartitionIsSkippedAndReported() throws {
+        let directory = TemporaryDirectory()
+        do {
+            let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+            try manager.createLog(for: TopicPartition(topic: "t", partition: 0)).append(makeBatch())
+            try manager.close()
+        }
+        FileManager.default.createFile(atPath: "\(directory.path)/zz-0", contents: Data("stray".utf8))
+        let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+        #expect(manager.partitions == [TopicPartition(topic: "t", partition: 0)])
+        #expect(manager.skippedEntries.map(\.name) == ["zz-0"])
+        #expect(try manager.log(for: TopicPartition(topic: "t", partition: 0))?.allValues().count == 1)
+        try manager.close()
+    }
+
+    /// A symbolic link to a partition directory would open the same files as a second log:
+    /// start-up refuses with a typed error naming both. A link to a directory of its own (a
+    /// partition moved to another disk) is followed, as Kafka does.
+    @Test func aSymlinkedPartitionDirectoryIsNeverOpenedTwice() throws {
+        let directory = TemporaryDirectory()
+        let elsewhere = TemporaryDirectory()
+        do {
+            let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+            try manager.createLog(for: TopicPartition(topic: "t", partition: 0)).append(makeBatch())
+            try manager.createLog(for: TopicPartition(topic: "moved", partition: 0)).append(makeBatch(count: 2))
+            try manager.close()
+        }
+        try FileManager.default.moveItem(atPath: "\(directory.path)/moved-0", toPath: "\(elsewhere.path)/moved-0")
+        try FileManager.default.createSymbolicLink(atPath: "\(directory.path)/moved-0", withDestinationPath: "\(elsewhere.path)/moved-0")
+        do {
+            let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+            #expect(try manager.log(for: TopicPartition(topic: "moved", partition: 0))?.allValues().count == 2)
+            try manager.close()
+        }
+        try FileManager.default.createSymbolicLink(atPath: "\(directory.path)/u-0", withDestinationPath: "\(directory.path)/t-0")
+        let error = #expect(throws: StorageError.self) { try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig()) }
+        #expect(error?.code == .duplicatePartitionDirectory(otherPath: "\(directory.path)/t-0"))
+        #expect(error?.path == "\(directory.path)/u-0")
+    }
+}
