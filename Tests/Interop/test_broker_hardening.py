@@ -32,7 +32,9 @@ def fetch_request(topic, partitions, offset=0, max_bytes=INT32_MAX, max_wait_ms=
                                                                  partition_max_bytes=INT32_MAX) for i in partitions])])
 
 
-def records(values, timestamps=None, base_timestamp=1_700_000_000_000):
+def records(values, timestamps=None, base_timestamp=None):
+    # Timestamps of now by default: retention and producer expiry judge records by them.
+    base_timestamp = base_timestamp if base_timestamp is not None else int(time.time() * 1000)
     builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=-1, producer_epoch=-1,
                                         base_sequence=-1, batch_size=1 << 24)
     for i, value in enumerate(values):

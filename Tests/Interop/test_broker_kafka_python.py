@@ -1,6 +1,8 @@
 """The broker with kafka-python (PyPI): its idempotent producer (the default) and a consumer
 with assign(); a batch resent by hand gets its original offsets, out-of-order and fenced batches
 are refused — also after a restart."""
+import time
+
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.protocol.consumer.offsets import OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse
 from kafka.protocol.producer.produce import ProduceRequest, ProduceResponse
@@ -30,8 +32,11 @@ def test_idempotent_producer_and_assign_consumer(petrel, tmp_path):
 def batch(producer_id, epoch, sequence, count=3):
     builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=producer_id,
                                         producer_epoch=epoch, base_sequence=sequence, batch_size=1 << 20)
+    # Timestamps of now: producers whose last batch is older than producer.id.expiration.ms
+    # (a day) are forgotten, as in Kafka.
+    now_ms = int(time.time() * 1000)
     for i in range(count):
-        builder.append(i, timestamp=1_700_000_000_000 + i, key=None, value=b"seq %d" % (sequence + i), headers=[])
+        builder.append(i, timestamp=now_ms + i, key=None, value=b"seq %d" % (sequence + i), headers=[])
     return bytes(builder.build())
 
 
