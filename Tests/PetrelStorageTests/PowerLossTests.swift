@@ -1,0 +1,111 @@
+import Foundation
+import PetrelFormat
+@testable import PetrelStorage
+import Testing
+
+/// The power-loss acceptance test: seeded workloads run on `SimulatedFileIO`, which keeps only
+/// what was made durable (file data and sizes at their last fsync/msync, directory entries at
+/// their directory's fsync); a crash before a seeded choice of mutating calls must leave a
+/// directory that opens with every acknowledged record, and that fsck calls clean — also after
+/// a second crash right after recovery.
+///
+/// Replay: PETREL_POWERLOSS_SEED=<seed> (printed), optionally PETREL_POWERLOSS_CALL=<call> for one
+/// crash point of the first workload. PETREL_LONG_TESTS=1 checks 16 workloads × 256 crash points.
+@Suite struct PowerLossTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let long = environment["PETREL_LONG_TESTS"] == "1"
+    static let workloads = long ? 16 : 4
+    static let crashPointsPerWorkload = long ? 256 : 64
+
+    @Test func everyAcknowledgedRecordSurvivesPowerLoss() throws {
+        let seed = Self.environment["PETREL_POWERLOSS_SEED"].flatMap(UInt64.init) ?? 0x00C0_FFEE_2026
+        let onlyCall = Self.environment["PETREL_POWERLOSS_CALL"].flatMap(Int.init)
+        print("power-loss test: seed \(seed) (replay with PETREL_POWERLOSS_SEED=\(seed)), "
+              + "\(Self.workloads) workloads × \(Self.crashPointsPerWorkload) crash points")
+        let started = ContinuousClock.now
+        var random = SeededGenerator(seed: seed)
+        var indexTrimSymptoms: [String] = []
+        var failures: [String] = []
+        var warnings: Set<String> = []
+        var checked = 0
+        for round in 0..<(onlyCall == nil ? Self.workloads : 1) {
+            let workloadSeed = random.next()
+            let io = SimulatedFileIO()
+            let workload = PowerLossWorkload(seed: workloadSeed)
+            try workload.run(on: io)
+            let points = io.crashPoints
+            // Uniform over the mutating calls, as a crash is; equal (image, acknowledged records)
+            // pairs are checked once.
+            let chosen = onlyCall.map { [$0] } ?? (0..<Self.crashPointsPerWorkload).map { _ in Int.random(in: points, using: &random) }
+            var seen: Set<[Int]> = []
+            for call in chosen.sorted() {
+                guard let image = io.crashImage(beforeCall: call) else { continue }
+                var check = CrashCheck(workload: workload, image: image, crashCall: call)
+                guard seen.insert([io.crashImageNumber(beforeCall: call) ?? -1, check.expected.count]).inserted else { continue }
+                check.run()
+                checked += 1
+                warnings.formUnion(check.warnings)
+                let place = "seed \(seed) workload \(round) (seed \(workloadSeed)), crash before call \(call) of \(points.upperBound - 1) "
+                    + "(\(io.describeCall(call)), during '\(workload.step(ofCall: call))', \(check.expected.count) records acknowledged; "
+                    + "replay: PETREL_POWERLOSS_SEED=\(seed) PETREL_POWERLOSS_CALL=\(call) for workload 0)"
+                for problem in check.problems {
+                    if problem.indexTrim { indexTrimSymptoms.append("\(place): \(problem.message)") }
+                    else { failures.append("\(place): \(problem.message)") }
+                }
+            }
+            print("power-loss test: workload \(round): \(workload.partitions.count) partitions, \(workload.acknowledged.count) records acknowledged, "
+                  + "\(points.count) crash points, \(io.crashImageCount) distinct durable states")
+        }
+        let elapsed = ContinuousClock.now - started
+        print("power-loss test: \(checked) distinct crash points checked in \(elapsed); fsck warnings seen (allowed): "
+              + (warnings.isEmpty ? "none" : warnings.sorted().joined(separator: ", ")))
+        for (label, problems) in [("index-trim", indexTrimSymptoms), ("other", failures)] {
+            for (shape, count) in Self.shapes(of: problems) { print("power-loss test: \(label) problem \(count)×: \(shape)") }
+        }
+        for failure in failures.prefix(10) { Issue.record(Comment(rawValue: failure)) }
+        if failures.count > 10 { Issue.record("… and \(failures.count - 10) more problems") }
+        if !indexTrimSymptoms.isEmpty {
+            print("power-loss test: \(indexTrimSymptoms.count) problems from the index-trim bug, first: \(indexTrimSymptoms[0])")
+        }
+        // KNOWN ISSUE, remove once branch `storage` (IndexFile.seal() fsyncs after its ftruncate)
+        // is merged: replace this block with `for symptom in indexTrimSymptoms { Issue.record(Comment(rawValue: symptom)) }`.
+        // IndexFile.seal() does msync (durable: the preallocated size), ftruncate, close — no
+        // fsync, so after power loss a sealed segment's index keeps its zero tail: fsck error
+        // index-preallocated-tail, and retention reads timestamp 0 as the segment's newest.
+        withKnownIssue("IndexFile.seal() trims an index without an fsync (fix on branch storage)", isIntermittent: true) {
+            if let first = indexTrimSymptoms.first { Issue.record("\(indexTrimSymptoms.count) index-trim problems; first: \(first)") }
+        }
+    }
+
+    /// Problems grouped by their text with the crash point and numbers taken out, most common first.
+    static func shapes(of problems: [String]) -> [(String, Int)] {
+        var counts: [String: Int] = [:]
+        for problem in problems {
+            let message = problem.split(separator: "): ", maxSplits: 1).last.map(String.init) ?? problem
+            var shape = ""
+            for character in message where !(character.isNumber && shape.last == "#") { shape.append(character.isNumber ? "#" : character) }
+            counts[shape, default: 0] += 1
+        }
+        return counts.sorted { $0.value > $1.value }
+    }
+
+    /// LogManager makes a missing data directory with mkdir and never fsyncs its parent: power
+    /// lost after an acknowledged append takes the whole directory.
+    @Test func dataDirectoryMadeByLogManagerSurvivesPowerLoss() throws {
+        let io = SimulatedFileIO()
+        io.startRecordingCrashImages()
+        let manager = try LogManager(dataDirectory: "/fresh", defaultConfig: PowerLossWorkload.config, io: io)
+        let partition = TopicPartition(topic: "orders", partition: 0)
+        let info = try manager.createLog(for: partition).append(makeBatch(count: 2, tag: 7))
+        // Power lost right after the acknowledgement.
+        let rebooted = SimulatedFileIO(rebootingFrom: io.durableImage())
+        // KNOWN ISSUE, remove the withKnownIssue wrapper (keep its body) once branch `storage`
+        // (fsync of the data directory's parent after its mkdir) is merged.
+        withKnownIssue("LogManager.init: mkdir of the data directory without an fsync of its parent (fix on branch storage)") {
+            #expect(rebooted.exists("/fresh/\(partition.directoryName)"), "the acknowledged partition directory is gone")
+            let reopened = try LogManager(dataDirectory: "/fresh", defaultConfig: PowerLossWorkload.config, io: rebooted)
+            let log = try #require(reopened.log(for: partition))
+            #expect(try log.allValues().map(\.0) == Array(info.firstOffset...info.lastOffset))
+        }
+    }
+}
