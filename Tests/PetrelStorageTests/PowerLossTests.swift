@@ -89,6 +89,30 @@ import Testing
         return counts.sorted { $0.value > $1.value }
     }
 
+    /// A deleted partition's checkpoint entries must not outlive its directory: a crash after
+    /// the deletion would apply them to a partition re-created under the same name — here its
+    /// log start offset 3, hiding the new log's acknowledged records 0..<3.
+    @Test func recreatedPartitionDoesNotInheritTheDeletedOnesCheckpoints() throws {
+        let io = SimulatedFileIO()
+        try io.mkdir(PowerLossWorkload.dataDirectory)
+        try io.fsyncDirectory("/")
+        let manager = try LogManager(dataDirectory: PowerLossWorkload.dataDirectory, defaultConfig: PowerLossWorkload.config, io: io)
+        let partition = TopicPartition(topic: "orders", partition: 0)
+        let old = try manager.createLog(for: partition)
+        for tag in 0..<5 { try old.append(makeBatch(count: 1, timestamp: wallClockMs(), tag: tag)) }
+        try old.deleteRecords(before: 3)
+        try manager.checkpoint()
+        try manager.deleteLog(for: partition)
+        let new = try manager.createLog(for: partition)
+        for tag in 10..<15 { try new.append(makeBatch(count: 1, timestamp: wallClockMs(), tag: tag)) }
+        // Power lost before the next checkpoint.
+        let reopened = try LogManager(dataDirectory: PowerLossWorkload.dataDirectory, defaultConfig: PowerLossWorkload.config,
+                                      io: SimulatedFileIO(rebootingFrom: io.durableImage()))
+        let log = try #require(reopened.log(for: partition))
+        #expect(log.logStartOffset == 0)
+        #expect(try log.allValues().map { String($0.1.prefix(11)) } == (10..<15).map { "record \($0)-0" })
+    }
+
     /// LogManager makes a missing data directory with mkdir and never fsyncs its parent: power
     /// lost after an acknowledged append takes the whole directory.
     @Test func dataDirectoryMadeByLogManagerSurvivesPowerLoss() throws {
