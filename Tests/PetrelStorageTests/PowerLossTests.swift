@@ -28,6 +28,7 @@ import Testing
         var failures: [String] = []
         var warnings: Set<String> = []
         var checked = 0
+        var coverage = (steps: [String: Int](), calls: [String: Int]())
         for round in 0..<(onlyCall == nil ? Self.workloads : 1) {
             let workloadSeed = random.next()
             let io = SimulatedFileIO()
@@ -44,6 +45,8 @@ import Testing
                 guard seen.insert([io.crashImageNumber(beforeCall: call) ?? -1, check.expected.count]).inserted else { continue }
                 check.run()
                 checked += 1
+                coverage.steps[Self.kind(ofStep: workload.step(ofCall: call)), default: 0] += 1
+                coverage.calls[Self.kind(ofCall: io.describeCall(call)), default: 0] += 1
                 warnings.formUnion(check.warnings)
                 let place = "seed \(seed) workload \(round) (seed \(workloadSeed)), crash before call \(call) of \(points.upperBound - 1) "
                     + "(\(io.describeCall(call)), during '\(workload.step(ofCall: call))', \(check.expected.count) records acknowledged; "
@@ -57,6 +60,9 @@ import Testing
                   + "\(points.count) crash points, \(io.crashImageCount) distinct durable states")
         }
         let elapsed = ContinuousClock.now - started
+        for (what, counts) in [("step", coverage.steps), ("call", coverage.calls)] {
+            print("power-loss test: crash points by \(what): " + counts.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         print("power-loss test: \(checked) distinct crash points checked in \(elapsed); fsck warnings seen (allowed): "
               + (warnings.isEmpty ? "none" : warnings.sorted().joined(separator: ", ")))
         for (label, problems) in [("index-trim", indexTrimSymptoms), ("other", failures)] {
@@ -75,6 +81,22 @@ import Testing
         withKnownIssue("IndexFile.seal() trims an index without an fsync (fix on branch storage)", isIntermittent: true) {
             if let first = indexTrimSymptoms.first { Issue.record("\(indexTrimSymptoms.count) index-trim problems; first: \(first)") }
         }
+    }
+
+    static func kind(ofStep step: String) -> String {
+        for (prefix, kind) in [("append", "append"), ("create", "topic creation"), ("delete", "topic deletion")] where step.hasPrefix(prefix) {
+            return kind
+        }
+        return step
+    }
+
+    /// "fsync .index", "rename .tmp", "fsync directory": the call and the kind of file it is about.
+    static func kind(ofCall description: String) -> String {
+        let words = description.split(separator: " ")
+        guard words.count >= 2 else { return description }
+        let file = words[1].split(separator: "/").last.map(String.init) ?? ""
+        let type = file.contains(".") ? "." + file.split(separator: ".").last! : "directory"
+        return "\(words[0]) \(type)"
     }
 
     /// Problems grouped by their text with the crash point and numbers taken out, most common first.

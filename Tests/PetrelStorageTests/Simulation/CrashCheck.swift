@@ -85,6 +85,7 @@ struct CrashCheck {
         let byPartition = Dictionary(grouping: expected, by: \.partition)
         for (partition, records) in byPartition.sorted(by: { $0.key < $1.key }) {
             guard let log = manager.log(for: partition) else {
+                if let deleted = workload.deletionStarted[partition], deleted < crashCall { continue }  // deleted before the crash
                 problems.append(Problem(indexTrim: indexTrimCaused, message: "\(stage): partition \(partition) with \(records.count) acknowledged records is gone"))
                 continue
             }

@@ -6,8 +6,9 @@ import PetrelStorage
 import PetrelTestSupport
 
 /// A seeded run of a `LogManager` on a `SimulatedFileIO` that touches every path a power loss
-/// can interrupt: topic (partition) creation, appends acknowledged only after fsync, segment
-/// rolls (index trims), checkpoints, a clean close and reopen, and the final close. It records
+/// can interrupt: topic (partition) creation and deletion, appends acknowledged only after
+/// fsync, segment rolls (index trims), checkpoints, a clean close and reopen, and the final
+/// close. It records
 /// which records were acknowledged, and after which mutating call, so that a crash before any
 /// call N can be judged: every record acknowledged after a call below N must survive it.
 final class PowerLossWorkload {
@@ -37,7 +38,11 @@ final class PowerLossWorkload {
     private(set) var acknowledged: [AckedRecord] = []
     /// What the workload did, with the first mutating call of each step, for failure messages.
     private(set) var steps: [(firstCall: Int, what: String)] = []
+    /// Partitions that exist (created, not deleted).
     private(set) var partitions: [TopicPartition] = []
+    /// The first mutating call of each partition's deletion: a crash from then on may take it.
+    private(set) var deletionStarted: [TopicPartition: Int] = [:]
+    private var partitionsMade: [String: Int32] = [:]
 
     init(seed: UInt64) { self.seed = seed }
 
@@ -60,7 +65,13 @@ final class PowerLossWorkload {
             case 7..<13:
                 note(io, "checkpoint")
                 try manager.checkpoint()
-            case 13..<16:
+            case 13..<16 where partitions.count > 1:
+                let doomed = partitions.randomElement(using: &random)!
+                note(io, "delete \(doomed)")
+                deletionStarted[doomed] = io.mutationCount + 1
+                try manager.deleteLog(for: doomed)
+                partitions.removeAll { $0 == doomed }
+            case 16..<19:
                 note(io, "clean close")
                 try manager.close()
                 note(io, "reopen after a clean close")
@@ -77,7 +88,10 @@ final class PowerLossWorkload {
 
     private func createPartition(_ manager: LogManager, _ io: SimulatedFileIO, _ random: inout SeededGenerator) throws {
         let topic = ["orders", "payments", "audit-log"].randomElement(using: &random)!
-        let partition = TopicPartition(topic: topic, partition: Int32(partitions.filter { $0.topic == topic }.count))
+        // Numbers are never reused, so that a deleted partition's records are never mistaken for
+        // a new one's.
+        let partition = TopicPartition(topic: topic, partition: partitionsMade[topic, default: 0])
+        partitionsMade[topic, default: 0] += 1
         note(io, "create \(partition)")
         try manager.createLog(for: partition, topicId: (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
         partitions.append(partition)
