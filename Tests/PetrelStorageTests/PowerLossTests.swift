@@ -9,8 +9,12 @@ import Testing
 /// directory that opens with every acknowledged record, and that fsck calls clean — also after
 /// a second crash right after recovery.
 ///
-/// Replay: PETREL_POWERLOSS_SEED=<seed> (printed), optionally PETREL_POWERLOSS_CALL=<call> for one
-/// crash point of the first workload. PETREL_LONG_TESTS=1 checks 16 workloads × 256 crash points.
+/// Each crash point is checked twice: strict (nothing unsynced survives) and written back (some
+/// unsynced file data reached the disk anyway: torn appends, half-written index pages).
+///
+/// Replay: PETREL_POWERLOSS_SEED=<seed> (printed), optionally PETREL_POWERLOSS_WORKLOAD=<n> and
+/// PETREL_POWERLOSS_CALL=<call> for one workload or one crash point. PETREL_LONG_TESTS=1 checks
+/// 16 workloads × 256 crash points.
 @Suite struct PowerLossTests {
     static let environment = ProcessInfo.processInfo.environment
     static let long = environment["PETREL_LONG_TESTS"] == "1"
@@ -20,51 +24,74 @@ import Testing
     @Test func everyAcknowledgedRecordSurvivesPowerLoss() throws {
         let seed = Self.environment["PETREL_POWERLOSS_SEED"].flatMap(UInt64.init) ?? 0x00C0_FFEE_2026
         let onlyCall = Self.environment["PETREL_POWERLOSS_CALL"].flatMap(Int.init)
+        let onlyWorkload = Self.environment["PETREL_POWERLOSS_WORKLOAD"].flatMap(Int.init) ?? (onlyCall == nil ? nil : 0)
         print("power-loss test: seed \(seed) (replay with PETREL_POWERLOSS_SEED=\(seed)), "
-              + "\(Self.workloads) workloads × \(Self.crashPointsPerWorkload) crash points")
+              + "\(Self.workloads) workloads × \(Self.crashPointsPerWorkload) crash points, each strict and written back")
         let started = ContinuousClock.now
-        var random = SeededGenerator(seed: seed)
         var indexTrimSymptoms: [String] = []
         var failures: [String] = []
         var warnings: Set<String> = []
-        var checked = 0
+        var infos: [String: Int] = [:]
+        var checked = (strict: 0, writtenBack: 0)
         var coverage = (steps: [String: Int](), calls: [String: Int]())
-        for round in 0..<(onlyCall == nil ? Self.workloads : 1) {
+        for round in 0..<Self.workloads where onlyWorkload == nil || onlyWorkload == round {
+            // Each workload has its own generator, so one can be replayed alone.
+            var random = SeededGenerator(seed: seed &+ UInt64(round) &* 0x9E37_79B9_7F4A_7C15)
             let workloadSeed = random.next()
+            // A first run counts the calls, so that the crash points (uniform over the mutating
+            // calls, as a power loss is) are known before the run that keeps their images.
+            let counting = SimulatedFileIO()
+            try PowerLossWorkload(seed: workloadSeed).run(on: counting)
+            let points = counting.crashPoints
+            let chosen = onlyCall.map { [$0] } ?? (0..<Self.crashPointsPerWorkload).map { _ in Int.random(in: points, using: &random) }
             let io = SimulatedFileIO()
+            io.recordWrittenBackImages(before: Set(chosen), seed: random.next())
             let workload = PowerLossWorkload(seed: workloadSeed)
             try workload.run(on: io)
-            let points = io.crashPoints
-            // Uniform over the mutating calls, as a crash is; equal (image, acknowledged records)
-            // pairs are checked once.
-            let chosen = onlyCall.map { [$0] } ?? (0..<Self.crashPointsPerWorkload).map { _ in Int.random(in: points, using: &random) }
+            if io.crashPoints != points { print("power-loss test: workload \(round) made \(io.crashPoints.count) calls, the counting run \(points.count)") }
+            // Equal (durable image, acknowledged records) pairs are checked once.
             var seen: Set<[Int]> = []
             for call in chosen.sorted() {
-                guard let image = io.crashImage(beforeCall: call) else { continue }
-                var check = CrashCheck(workload: workload, image: image, crashCall: call)
-                guard seen.insert([io.crashImageNumber(beforeCall: call) ?? -1, check.expected.count]).inserted else { continue }
-                check.run()
-                checked += 1
+                guard let strict = io.crashImage(beforeCall: call) else { continue }
+                var checks: [CrashCheck] = []
+                var check = CrashCheck(workload: workload, image: strict, crashCall: call)
+                if seen.insert([io.crashImageNumber(beforeCall: call) ?? -1, check.expected.count]).inserted {
+                    check.run()
+                    checks.append(check)
+                    checked.strict += 1
+                }
+                if let writtenBack = io.writtenBackCrashImage(beforeCall: call), writtenBack != strict {
+                    var check = CrashCheck(workload: workload, image: writtenBack, crashCall: call, writtenBack: true)
+                    check.run()
+                    checks.append(check)
+                    checked.writtenBack += 1
+                }
+                guard !checks.isEmpty else { continue }
                 coverage.steps[Self.kind(ofStep: workload.step(ofCall: call)), default: 0] += 1
                 coverage.calls[Self.kind(ofCall: io.describeCall(call)), default: 0] += 1
-                warnings.formUnion(check.warnings)
                 let place = "seed \(seed) workload \(round) (seed \(workloadSeed)), crash before call \(call) of \(points.upperBound - 1) "
                     + "(\(io.describeCall(call)), during '\(workload.step(ofCall: call))', \(check.expected.count) records acknowledged; "
-                    + "replay: PETREL_POWERLOSS_SEED=\(seed) PETREL_POWERLOSS_CALL=\(call) for workload 0)"
-                for problem in check.problems {
-                    if problem.indexTrim { indexTrimSymptoms.append("\(place): \(problem.message)") }
-                    else { failures.append("\(place): \(problem.message)") }
+                    + "replay: PETREL_POWERLOSS_SEED=\(seed) PETREL_POWERLOSS_WORKLOAD=\(round) PETREL_POWERLOSS_CALL=\(call))"
+                for check in checks {
+                    warnings.formUnion(check.warnings)
+                    for info in check.infos { infos[info + (check.writtenBack ? " (written back)" : " (strict)"), default: 0] += 1 }
+                    for problem in check.problems {
+                        let text = "\(place)\(check.writtenBack ? ", unsynced data partly written back" : "") => \(problem.message)"
+                        if problem.indexTrim { indexTrimSymptoms.append(text) } else { failures.append(text) }
+                    }
                 }
             }
-            print("power-loss test: workload \(round): \(workload.partitions.count) partitions, \(workload.acknowledged.count) records acknowledged, "
+            print("power-loss test: workload \(round): \(workload.partitions.count) partitions left, \(workload.acknowledged.count) records acknowledged, "
                   + "\(points.count) crash points, \(io.crashImageCount) distinct durable states")
         }
         let elapsed = ContinuousClock.now - started
         for (what, counts) in [("step", coverage.steps), ("call", coverage.calls)] {
             print("power-loss test: crash points by \(what): " + counts.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
-        print("power-loss test: \(checked) distinct crash points checked in \(elapsed); fsck warnings seen (allowed): "
-              + (warnings.isEmpty ? "none" : warnings.sorted().joined(separator: ", ")))
+        print("power-loss test: \(checked.strict) strict and \(checked.writtenBack) written-back crash images checked in \(elapsed); "
+              + "fsck warnings seen (allowed): "
+              + (warnings.isEmpty ? "none" : warnings.sorted().joined(separator: ", "))
+              + "; fsck information: " + infos.sorted { $0.key < $1.key }.map { "\($0.key) at \($0.value) crash points" }.joined(separator: ", "))
         for (label, problems) in [("index-trim", indexTrimSymptoms), ("other", failures)] {
             for (shape, count) in Self.shapes(of: problems) { print("power-loss test: \(label) problem \(count)×: \(shape)") }
         }
@@ -103,7 +130,7 @@ import Testing
     static func shapes(of problems: [String]) -> [(String, Int)] {
         var counts: [String: Int] = [:]
         for problem in problems {
-            let message = problem.split(separator: "): ", maxSplits: 1).last.map(String.init) ?? problem
+            let message = problem.components(separatedBy: " => ").last ?? problem
             var shape = ""
             for character in message where !(character.isNumber && shape.last == "#") { shape.append(character.isNumber ? "#" : character) }
             counts[shape, default: 0] += 1

@@ -113,6 +113,29 @@ import Testing
         #expect(io.crashImageNumber(beforeCall: 3) == io.crashImageNumber(beforeCall: 4))
     }
 
+    @Test func writtenBackImagesTearUnsyncedAppendsOnly() throws {
+        let io = SimulatedFileIO()
+        let file = try io.open("/w", flags: O_RDWR | O_CREAT, mode: 0o644)
+        try io.fsyncDirectory("/")
+        let synced = [UInt8](repeating: 1, count: 1000)
+        try write(io, file, synced)
+        try io.fsync(file, path: "/w")
+        io.recordWrittenBackImages(before: Set(100..<300), seed: 5)
+        io.startRecordingCrashImages()
+        var sizes: Set<Int> = []
+        for call in 0..<200 {  // each pwritev is one mutating call
+            try write(io, file, [2, 2, 2, 2, 2], at: Int64(1000 + 5 * call))
+        }
+        for call in io.crashPoints {
+            guard let image = io.writtenBackCrashImage(beforeCall: call), let bytes = durableFile(image, "/w") else { continue }
+            #expect(bytes.count >= 1000 && bytes.count <= 1000 + 5 * (call - 4), "between the durable and the live size")
+            #expect(Array(bytes.prefix(1000)) == synced, "synced bytes stay")
+            #expect(bytes.dropFirst(1000).allSatisfy { $0 == 0 || $0 == 2 }, "the rest: live bytes or zeros")
+            sizes.insert(bytes.count)
+        }
+        #expect(sizes.count > 10, "sizes vary")
+    }
+
     @Test func lockIsHeldUntilClose() throws {
         let io = SimulatedFileIO()
         let first = try io.open("/lock", flags: O_RDWR | O_CREAT, mode: 0o644)

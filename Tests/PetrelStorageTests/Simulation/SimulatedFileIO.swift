@@ -21,9 +21,10 @@ import PetrelStorage
 /// - After power loss only what is reachable from the root through durable entries exists, with
 ///   durable contents (`durableImage()`); `init(rebootingFrom:)` boots that state.
 ///
-/// Not modelled: unsynced writes that happen to reach the disk anyway (page writeback, a journal
-/// commit), torn sectors, and I/O errors: the simulator shows the worst case of *losing* what
-/// was not synced. `FaultInjectingFileIO` covers errors.
+/// Unsynced file data that reached the disk anyway (page writeback: torn appends, half-written
+/// pages) is modelled on request, at chosen calls (`writtenBackCrashImage`). Not modelled:
+/// directory changes that reach the disk without an fsync (a journal commit), reordering of
+/// directory changes, and I/O errors (`FaultInjectingFileIO` covers those).
 ///
 /// Mappings: each file's live bytes sit in one private anonymous reservation (`fileBytesMax`
 /// of address space, no memory until touched), so `mmap` returns a pointer into the very bytes
@@ -88,6 +89,20 @@ final class SimulatedFileIO: FileIO {
         }
     }
 
+    /// Also keeps, before each of `calls`, an image where some unsynced data reached the disk
+    /// anyway (`seed` picks what): see `writtenBackCrashImage(beforeCall:)`.
+    func recordWrittenBackImages(before calls: Set<Int>, seed: UInt64) {
+        state.withLock { system in
+            system.writebackPoints = calls
+            system.writebackRandom = SeededGenerator(seed: seed)
+        }
+    }
+
+    /// A power loss before `call` after the kernel wrote back some unsynced data on its own:
+    /// torn appends, half-written pages, sizes ahead of their data. Directory entries as in
+    /// `crashImage(beforeCall:)`. Nil unless asked for with `recordWrittenBackImages`.
+    func writtenBackCrashImage(beforeCall call: Int) -> FileSystemImage? { state.withLock { $0.writebackImages[call] } }
+
     /// Which distinct durable state a crash before `call` leaves (equal numbers: equal images).
     func crashImageNumber(beforeCall call: Int) -> Int? { state.withLock { $0.imageBeforeCall[call] } }
 
@@ -95,7 +110,7 @@ final class SimulatedFileIO: FileIO {
     var crashImageCount: Int { state.withLock { $0.images.count } }
 
     /// "fsync /data/x-0" for mutating call `call`, for failure messages.
-    func describeCall(_ call: Int) -> String { state.withLock { $0.trace[call] ?? "?" } }
+    func describeCall(_ call: Int) -> String { state.withLock { $0.trace[call] ?? "after the last call" } }
 
     /// What a power loss now would leave.
     func durableImage() -> FileSystemImage { state.withLock { $0.image(durable: true) } }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import PetrelStorage
+import PetrelTestSupport
 
 /// One file's inode in the simulator: live bytes in a reservation that mappings point into,
 /// durable bytes as of the last sync. Touched only under the simulator's lock (mapped bytes
@@ -78,6 +79,10 @@ struct SimulatedFileSystem {
     var images: [FileSystemImage] = []
     var imageBeforeCall: [Int: Int] = [:]
     var durableChanged = false
+    /// Calls before which a written-back image is kept too (see `writtenBackImage`).
+    var writebackPoints: Set<Int> = []
+    var writebackImages: [Int: FileSystemImage] = [:]
+    var writebackRandom = SeededGenerator(seed: 0)
 
     static func error(_ name: String, _ errno: Int32, _ path: String) -> StorageError {
         StorageError(.systemCall(name: "\(name) (simulated)", errno: errno), path: path)
@@ -93,6 +98,30 @@ struct SimulatedFileSystem {
             durableChanged = false
         }
         imageBeforeCall[mutations] = images.count - 1
+        if writebackPoints.contains(mutations) { writebackImages[mutations] = writtenBackImage() }
+    }
+
+    /// A power loss after the kernel wrote back some unsynced data on its own: the durable image,
+    /// except that each file whose live bytes differ gets a size between its durable and live
+    /// sizes (either one for a shrink), and each 512-byte sector of it the live or the durable
+    /// bytes (zeros where those have none) — torn appends, half-written index pages, zeros
+    /// after a size that got out before its data. Directory entries stay strict.
+    mutating func writtenBackImage() -> FileSystemImage {
+        var image = image(durable: true)
+        for (id, node) in image.nodes {
+            guard case let .file(durable) = node, case let .file(file)? = nodes[id] else { continue }
+            let live = file.liveBytes
+            guard live != durable else { continue }
+            let size = live.count >= durable.count ? Int.random(in: durable.count...live.count, using: &writebackRandom)
+                : [durable.count, live.count].randomElement(using: &writebackRandom)!
+            var bytes = [UInt8](repeating: 0, count: size)
+            for start in stride(from: 0, to: size, by: 512) {
+                let source = Bool.random(using: &writebackRandom) ? live : durable
+                for index in start..<min(start + 512, size) where index < source.count { bytes[index] = source[index] }
+            }
+            image.nodes[id] = .file(bytes)
+        }
+        return image
     }
 
     mutating func addNode(_ node: Node) -> Int {
