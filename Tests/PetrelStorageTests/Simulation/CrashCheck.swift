@@ -32,9 +32,32 @@ struct CrashCheck {
         self.image = image
         self.crashCall = crashCall
         self.writtenBack = writtenBack
+        let checkpointed = Self.recoveryPoints(in: image)
+        expected = workload.acknowledged.filter { record in
+            record.acknowledgedAfterCall < crashCall
+                && (record.durableWhenAcknowledged || record.offset < checkpointed[record.partition] ?? 0)
+        }
     }
 
-    var expected: [PowerLossWorkload.AckedRecord] { workload.acknowledged.filter { $0.acknowledgedAfterCall < crashCall } }
+    /// The recovery-point checkpoint as the image holds it (empty when absent or unreadable:
+    /// fsck reports the latter).
+    static func recoveryPoints(in image: FileSystemImage) -> [TopicPartition: Int64] {
+        let path = "\(PowerLossWorkload.dataDirectory)/\(OffsetCheckpointFile.recoveryPointName)"
+        guard let bytes = image.files.first(where: { $0.path == path })?.bytes else { return [:] }
+        var points: [TopicPartition: Int64] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst(2) {
+            let fields = line.split(separator: " ")
+            if fields.count == 3, let partition = Int32(fields[1]), let offset = Int64(fields[2]) {
+                points[TopicPartition(topic: String(fields[0]), partition: partition)] = offset
+            }
+        }
+        return points
+    }
+
+    /// The records that must survive: acknowledged before the crash, and either fsynced before
+    /// that (`.beforeAcknowledge`) or below the partition's recovery point in the durable
+    /// checkpoint.
+    let expected: [PowerLossWorkload.AckedRecord]
 
     mutating func run() {
         if !writtenBack { fsck(image, stage: "crash image") }
@@ -102,6 +125,12 @@ struct CrashCheck {
             } catch {
                 problems.append(Problem(indexTrim: indexTrimCaused, message: "\(stage): reading \(partition) failed: \(error)"))
                 continue
+            }
+            // Any record of an offset the workload wrote, required or not, holds what was written.
+            let written = Dictionary(workload.acknowledged.filter { $0.partition == partition }.map { ($0.offset, $0) }, uniquingKeysWith: { $1 })
+            let altered = found.values.filter { record in written[record.offset].map { $0.key != record.key || $0.value != record.value } ?? false }
+            if let first = altered.min(by: { $0.offset < $1.offset }) {
+                problems.append(Problem(indexTrim: false, message: "\(stage): \(altered.count) records of \(partition) differ from what was written, first at offset \(first.offset)"))
             }
             let lost = records.filter { found[$0.offset]?.key != $0.key || found[$0.offset]?.value != $0.value }
             if let first = lost.first {
