@@ -100,7 +100,7 @@ import Testing
               + (warnings.isEmpty ? "none" : warnings.sorted().joined(separator: ", "))
               + "; fsck information: " + infos.sorted { $0.key < $1.key }.map { "\($0.key) at \($0.value) crash points" }.joined(separator: ", "))
         for (label, problems) in [("index-trim", indexTrimSymptoms), ("other", failures)] {
-            for (shape, count) in Self.shapes(of: problems) { print("power-loss test: \(label) problem \(count)×: \(shape)") }
+            for (shape, count) in Self.shapes(of: problems).prefix(8) { print("power-loss test: \(label) problem \(count)×: \(shape)") }
         }
         for failure in failures.prefix(10) { Issue.record(Comment(rawValue: failure)) }
         if failures.count > 10 { Issue.record("… and \(failures.count - 10) more problems") }
@@ -127,7 +127,7 @@ import Testing
     /// "fsync .index", "rename .tmp", "fsync directory": the call and the kind of file it is about.
     static func kind(ofCall description: String) -> String {
         let words = description.split(separator: " ")
-        guard words.count >= 2 else { return description }
+        guard words.count >= 2, !description.hasPrefix("after") else { return description }
         let file = words[1].split(separator: "/").last.map(String.init) ?? ""
         let type = file.contains(".") ? "." + file.split(separator: ".").last! : "directory"
         return "\(words[0]) \(type)"
