@@ -114,7 +114,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PetrelStorageTests",
-            dependencies: ["PetrelStorage", "PetrelFormat", "PetrelTestSupport"],
+            // PetrelRepair: the power-loss test runs fsck on each crash image.
+            dependencies: ["PetrelStorage", "PetrelFormat", "PetrelRepair", "PetrelTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -210,8 +210,10 @@ struct IndexCursor {
     }
 
     /// An all-zero entry after the first: the unused, preallocated part of an untrimmed index.
-    private func isPreallocated(_ index: Int) -> Bool {
-        guard index > 0 else { return false }
+    /// The first entry counts too when the log holds no batch (an empty segment's untrimmed
+    /// index is all zeros: power loss between its msync and its trim leaves exactly that).
+    private func isPreallocated(_ index: Int, logIsEmpty: Bool = false) -> Bool {
+        guard index > 0 || logIsEmpty else { return false }
         let (key, value) = entry(index)
         return kind == .offset ? (key == base && value == 0) : (key == 0 && value == base)
     }
@@ -219,7 +221,7 @@ struct IndexCursor {
     /// Entries left after the last valid batch: past the end, or a preallocated zero tail.
     mutating func finish(validEnd: Int, nextOffset: Int64) {
         guard data != nil, next < count else { return }
-        if (next..<count).allSatisfy(isPreallocated) {
+        if (next..<count).allSatisfy({ isPreallocated($0, logIsEmpty: validEnd == 0) }) {
             report(.indexPreallocatedTail, next, "\(count - next) unused preallocated entries at the end (an index not trimmed at shutdown)",
                    severity: .warning)
             return

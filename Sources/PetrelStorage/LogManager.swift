@@ -183,6 +183,11 @@ public final class LogManager: Sendable {
             throw StorageError(.notFound, path: "\(dataDirectory)/\(partition.directoryName)")
         }
         try? log.close()
+        // Checkpoints without the partition first: a crash after the rename must not leave
+        // entries for a directory that is gone (they would apply to a partition re-created
+        // under the same name: its log start offset, hiding its records). A crash before the
+        // rename leaves the partition without entries: a full recovery, nothing lost.
+        try checkpoint()
         let doomed = "\(log.directory).delete"
         try io.rename(log.directory, to: doomed)
         try io.fsyncDirectory(dataDirectory)

@@ -371,8 +371,11 @@ extension Log {
                 try sealing.seal()
                 segments.append(next)
             }
-            try io.fsyncDirectory(directory)
+            // Under fsync-before-acknowledge the sealed segment (its data and its trimmed
+            // indexes) is durable before the new segment's name is: a power loss in between
+            // never leaves a durable successor beside an untrimmed, zero-padded index.
             if beforeAcknowledge { try sealing.syncSealed() }
+            try io.fsyncDirectory(directory)
         } catch {
             offline = true
             throw error

@@ -130,6 +130,10 @@ extension Log {
                 }
             }
         }
+        // Recovery recreated the index files of the segments it scanned (unlink, create): make
+        // the new names durable, or a later power loss brings the old files back — torn ones
+        // too, and after a clean shutdown nothing rescans them.
+        if !report.segmentsRecovered.isEmpty { try io.fsyncDirectory(directory) }
         if segments.isEmpty {
             segments.append(try Segment.create(directory: directory, baseOffset: logStartOffset, config: config, io: io, handleCache: handleCache))
             try io.fsyncDirectory(directory)
