@@ -32,15 +32,13 @@ extension Broker {
                     continue
                 }
                 var bytes = Array(partition.records ?? [])
-                if let storedCodec {
-                    // The topic's compression.type names a codec: the batch is stored in it.
-                    do {
-                        let recompressed = try bytes.withUnsafeBytes { try RecordBatch(parsing: $0).recompressed(to: storedCodec) }
-                        if let recompressed { bytes = recompressed }
-                    } catch {
-                        partitions.append(.init(index: partition.index, errorCode: .corruptMessage, errorMessage: "\(error)"))
-                        continue
-                    }
+                // A batch over max.message.bytes is the log's to refuse (MESSAGE_TOO_LARGE), undecoded.
+                do {
+                    if bytes.count <= log.config.maxMessageBytes { bytes = try Self.validatedRecords(bytes, storing: storedCodec) }
+                } catch {
+                    partitions.append(.init(index: partition.index, errorCode: .corruptMessage, errorMessage: "\(error)"))
+                    logger.debug("produce to \(topic.name)-\(partition.index) refused: \(error)")
+                    continue
                 }
                 do throws(StorageError) {
                     let info = try await log.append(bytes)
@@ -71,6 +69,19 @@ extension Broker {
             return "Produce requests with version \(version) are only allowed to contain exactly one record batch per partition"
         }
         return nil
+    }
+
+    /// Every record of the batch decoded (decompressed when compressed), as Kafka's
+    /// `LogValidator` does: a batch whose CRC matches but whose records or compressed stream are
+    /// damaged is CORRUPT_MESSAGE, never stored for consumers to fail on. When the topic's
+    /// `compression.type` names another codec, the batch comes back recompressed into it.
+    static func validatedRecords(_ bytes: [UInt8], storing codec: CompressionCodec?) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { buffer in
+            let batch = try RecordBatch(parsing: buffer, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
+            if let codec, let recompressed = try batch.recompressed(to: codec) { return recompressed }
+            try batch.forEachRecord { _ in }
+            return bytes
+        }
     }
 
     // MARK: InitProducerId

@@ -134,10 +134,6 @@ final class IndexFile: @unchecked Sendable {
         descriptor = -1
     }
 
-    func flush() throws(StorageError) {
-        if let mapping, descriptor >= 0, !isSealed { try io.msync(mapping.base, length: mapping.length, path: path) }
-    }
-
     /// The size of the index file at `path` and its last (up to) two whole entries, oldest
     /// first: what a cheap check of an index written earlier needs, read without mapping it.
     static func tail(path: String, entryBytes: Int, io: any FileIO) throws(StorageError) -> (sizeBytes: Int, entries: [[UInt8]]) {

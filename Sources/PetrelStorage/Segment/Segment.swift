@@ -213,7 +213,6 @@ final class Segment: @unchecked Sendable {
     /// Drops a sealed segment's mapping and index handles (they reopen on next use). Readers in
     /// progress keep their own references, so this never unmaps bytes under them.
     func releaseSealedHandles() { sealedHandles.withLock { $0 = nil } }
-    var hasOpenSealedHandles: Bool { sealedHandles.withLock { $0 != nil } }
 
     /// Position of the batch holding `offset` (or the first batch after it), scanning batch
     /// headers forward from the offset index's hint. Nil when no batch at or after it exists.
