@@ -19,6 +19,31 @@ import Testing
         #expect(!manager.isBackgroundThreadRunning)
     }
 
+    /// A background pass in progress when close() is called (here a checkpoint parked in its
+    /// write) finishes before close() returns: close never writes checkpoints or closes logs
+    /// beside it. The timed wait can only expire when close waits, as it must.
+    @Test func closeWaitsForABackgroundPassInProgress() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig(), io: io)
+        try manager.createLog(for: TopicPartition(topic: "t", partition: 0)).append(makeBatch())
+        io.parkNextWrite()
+        manager.startBackgroundTasks(periodMs: 60_000, checkpointIntervalMs: 0)
+        io.waitUntilWriteParked()  // the background checkpoint is inside its write
+        let returned = DispatchSemaphore(value: 0)
+        let closeError = Mutex<String?>(nil)
+        Thread {
+            do throws(StorageError) { try manager.close() } catch { closeError.withLock { $0 = "\(error)" } }
+            returned.signal()
+        }.start()
+        let closedEarly = returned.wait(timeout: .now() + .milliseconds(300)) == .success
+        #expect(!closedEarly, "close waits for the background pass")
+        io.releaseParkedWrite()
+        if !closedEarly { returned.wait() }
+        #expect(closeError.withLock { $0 } == nil)
+        #expect(!manager.isBackgroundThreadRunning)
+    }
+
     /// Concurrent atomic writes of one file never share a temporary file: each succeeds, and the
     /// file ends whole, as one of them wrote it.
     @Test func concurrentAtomicWritesOfOneFileDoNotCollide() throws {
