@@ -4,6 +4,10 @@ import PetrelFormat
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct LogManagerTests {
     /// close() stops the background thread and waits for it: when close returns, no background
     /// checkpoint, flush or retention can still run beside what close does.
@@ -84,6 +88,19 @@ import Testing
         #expect(manager.skippedEntries.map(\.name) == [checkpointLeftover])
         #expect(manager.recoveryReports[partition]?.removedFiles == [partitionLeftover])
         try manager.close()
+    }
+
+    /// Creating the data directory fsyncs its parent, so the directory itself survives a power
+    /// loss: a failing fsync of the parent fails the start-up.
+    @Test func creatingTheDataDirectoryFsyncsItsParent() throws {
+        let parent = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        io.inject(.failSyncsOf(pathSuffix: parent.path, errno: EIO))
+        let error = #expect(throws: StorageError.self) {
+            try LogManager(dataDirectory: parent.path + "/data", defaultConfig: smallConfig(), io: io)
+        }
+        #expect(error?.errno == EIO)
+        #expect(error?.path == parent.path)
     }
 
     /// A regular file named like a partition is skipped and reported, not a start-up failure.
