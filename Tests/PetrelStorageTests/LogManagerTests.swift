@@ -4,6 +4,10 @@ import PetrelFormat
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct LogManagerTests {
     /// close() stops the background thread and waits for it: when close returns, no background
     /// checkpoint, flush or retention can still run beside what close does.
@@ -16,6 +20,31 @@ import Testing
         manager.startBackgroundTasks(periodMs: 60_000, checkpointIntervalMs: 0)
         #expect(manager.isBackgroundThreadRunning)
         try manager.close()
+        #expect(!manager.isBackgroundThreadRunning)
+    }
+
+    /// A background pass in progress when close() is called (here a checkpoint parked in its
+    /// write) finishes before close() returns: close never writes checkpoints or closes logs
+    /// beside it. The timed wait can only expire when close waits, as it must.
+    @Test func closeWaitsForABackgroundPassInProgress() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig(), io: io)
+        try manager.createLog(for: TopicPartition(topic: "t", partition: 0)).append(makeBatch())
+        io.parkNextWrite()
+        manager.startBackgroundTasks(periodMs: 60_000, checkpointIntervalMs: 0)
+        io.waitUntilWriteParked()  // the background checkpoint is inside its write
+        let returned = DispatchSemaphore(value: 0)
+        let closeError = Mutex<String?>(nil)
+        Thread {
+            do throws(StorageError) { try manager.close() } catch { closeError.withLock { $0 = "\(error)" } }
+            returned.signal()
+        }.start()
+        let closedEarly = returned.wait(timeout: .now() + .milliseconds(300)) == .success
+        #expect(!closedEarly, "close waits for the background pass")
+        io.releaseParkedWrite()
+        if !closedEarly { returned.wait() }
+        #expect(closeError.withLock { $0 } == nil)
         #expect(!manager.isBackgroundThreadRunning)
     }
 
@@ -59,6 +88,19 @@ import Testing
         #expect(manager.skippedEntries.map(\.name) == [checkpointLeftover])
         #expect(manager.recoveryReports[partition]?.removedFiles == [partitionLeftover])
         try manager.close()
+    }
+
+    /// Creating the data directory fsyncs its parent, so the directory itself survives a power
+    /// loss: a failing fsync of the parent fails the start-up.
+    @Test func creatingTheDataDirectoryFsyncsItsParent() throws {
+        let parent = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        io.inject(.failSyncsOf(pathSuffix: parent.path, errno: EIO))
+        let error = #expect(throws: StorageError.self) {
+            try LogManager(dataDirectory: parent.path + "/data", defaultConfig: smallConfig(), io: io)
+        }
+        #expect(error?.errno == EIO)
+        #expect(error?.path == parent.path)
     }
 
     /// A regular file named like a partition is skipped and reported, not a start-up failure.

@@ -1,6 +1,7 @@
 import Foundation
 import PetrelFormat
 @testable import PetrelStorage
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -56,6 +57,38 @@ func batch(timestamps: [Int64]) -> [UInt8] {
             let want = expected.first { $0.timestamp >= target && $0.offset >= 6 }.map { max($0.offset, 7) }
             #expect(try reopened.offset(forTimestamp: target)?.offset == want, "target \(target) after reopening")
         }
+    }
+
+    /// Lookups by timestamp while the writer appends and rolls: they read each segment's end
+    /// offset and largest timestamp as the writer moves them (atomics; run this under
+    /// `swift test --sanitize=thread` to check), and always find a record that exists.
+    @Test func timestampLookupsDuringAppendsAreRaceFree() throws {
+        let directory = TemporaryDirectory()
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 2048, indexIntervalBytes: 64))
+        try log.append(makeBatch(count: 1, timestamp: 0, tag: 0))
+        let done = Atomic<Bool>(false)
+        let failures = Mutex<[String]>([])
+        let group = DispatchGroup()
+        for _ in 0..<2 {
+            DispatchQueue.global().async(group: group) {
+                while !done.load(ordering: .acquiring) {
+                    do throws(StorageError) {
+                        let end = log.logEndOffset
+                        if let found = try log.offset(forTimestamp: end - 1), found.timestamp < end - 1 {
+                            failures.withLock { $0.append("\(found) for \(end - 1)") }
+                        }
+                        _ = try log.offsetOfMaxTimestamp()
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        for tag in 1..<400 { try log.append(makeBatch(count: 1, timestamp: Int64(tag), tag: tag)) }
+        done.store(true, ordering: .releasing)
+        group.wait()
+        #expect(failures.withLock { $0 } == [])
+        #expect(try log.offset(forTimestamp: 399)?.offset == 399)
     }
 
     /// KIP-734 MAX_TIMESTAMP: the first record carrying the largest timestamp.
