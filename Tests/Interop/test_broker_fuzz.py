@@ -30,10 +30,13 @@ import errno
 import gzip
 import os
 import random
+import pathlib
 import selectors
+import shutil
 import socket
 import struct
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -62,7 +65,7 @@ STEADY_TOPIC = "petrel-steady-interop-topic-that-the-fuzzer-never-names-01234567
 FUZZ_TOPICS = ("fz0", "fz1", "fz2", "fz3")
 BIG_TOPIC = "fzbig"            # holds ~1 MiB for the Fetch that names it thousands of times
 CLIENT_ID = "fz"
-CONNECTIONS = 16
+CONNECTIONS = 24
 ANSWER_S = 2.0                 # no answer after this (nor a byte of one): the frame is silent
 SILENT_S = 0.05                # the same for a frame that wants none (acks=0, a size prefix too large)
 DESYNC_S = 0.2                 # the same for the frame sent after one whose size prefix is too large
@@ -802,6 +805,7 @@ class Fuzzer:
         self.reconnects = 0
         self.slowest = (0.0, None)
         self.apis = {}                                     # index in flight -> api
+        self.descriptors = self.directories = None         # the broker's, at the last check
         self.unanswered = []                               # frames that wanted an answer and got none
 
     def finish(self, connection, outcome):
@@ -1031,12 +1035,32 @@ def seed_big_topic(port):
             read_response(raw)
 
 
-def log_tail(path, lines=40):
+def log_tail(path, lines=30):
+    """The broker log's last lines, without the flood of closed connections but the last few."""
     try:
-        text = path.read_bytes()[-20000:].decode(errors="replace")
+        with open(path, "rb") as log:
+            log.seek(max(0, os.path.getsize(path) - 200_000))
+            text = log.read().decode(errors="replace").splitlines()[1:]
     except OSError as error:
         return f"(no broker log: {error})"
-    return "\n".join(text.splitlines()[-lines:])
+    others = [line for line in text if "closing connection from" not in line]
+    return "\n".join(others[-lines:] + ["... and the last lines:"] + text[-5:])
+
+
+def open_descriptors(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
+def descriptor_limit(pid):
+    try:
+        with open(f"/proc/{pid}/limits") as limits:
+            return next(line.split()[3] for line in limits if line.startswith("Max open files"))
+    except (OSError, StopIteration):
+        import resource
+        return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def partition_directories(data_dir):
@@ -1056,8 +1080,13 @@ def test_fuzzed_frames_of_every_api_beside_a_steady_producer_and_consumer(petrel
               f"--seed {seed} --port PORT --frames INDEX")
     print(f"\nfuzz seed {seed}, {FRAMES} frames{' (avoiding known crashes)' if AVOID_KNOWN else ''}; {replay}")
     log_path = tmp_path / "broker.log"
-    data_dir = tmp_path / "data"
+    # In memory where there is /dev/shm: every topic the frames create or delete fsyncs the data
+    # directory, ~30 ms each on a busy disk, which would set the pace of the whole run.
+    shm = pathlib.Path("/dev/shm")
+    in_memory = shm.is_dir() and os.access(shm, os.W_OK)
+    data_dir = pathlib.Path(tempfile.mkdtemp(prefix="petrel-fuzz-", dir=shm)) / "data" if in_memory else tmp_path / "data"
     broker = Broker(petrel, data_dir, log_path=log_path)
+    passed = False
     broker.start()
     try:
         advertised = api_versions(broker.port)
@@ -1075,14 +1104,17 @@ def test_fuzzed_frames_of_every_api_beside_a_steady_producer_and_consumer(petrel
             last = "\n".join(f"  frame {index} conn {number} api {api} v{version}: {description}\n    "
                              f"{frame[:256].hex()}{'...' if len(frame) > 256 else ''}"
                              for index, number, api, version, description, frame in list(fuzzer.recent)[-CONNECTIONS - 4:])
-            return (f"seed {seed}: {what} after {fuzzer.sent} frames (indices of the last: "
+            return (f"seed {seed}: {what} after {fuzzer.sent} frames (at the last check, a second before or less, the broker had "
+                    f"{fuzzer.descriptors} open descriptors of at most {descriptor_limit(broker.process.pid)} and {fuzzer.directories} "
+                    f"partition directories in {data_dir}; indices of the last frames: "
                     f"{[r[0] for r in list(fuzzer.recent)[-CONNECTIONS:]]})\n{replay}\nlast frames (all {len(fuzzer.recent)} in {dump}):\n"
                     f"{last}\nbroker exit code {broker.process.poll()}; broker log tail ({log_path}):\n{log_tail(log_path)}")
 
         def checks(fuzzer):
             if broker.process.poll() is not None:
                 raise FuzzFailure(report(fuzzer, f"the broker died (exit code {broker.process.returncode})"))
-            directories = partition_directories(data_dir)
+            directories = fuzzer.directories = partition_directories(data_dir)
+            fuzzer.descriptors = open_descriptors(broker.process.pid) or fuzzer.descriptors
             if directories > PARTITION_DIRECTORIES_MAX:
                 raise FuzzFailure(report(fuzzer, f"the broker made {directories} partition directories (more than {PARTITION_DIRECTORIES_MAX})"))
             if steady.errors:
@@ -1127,9 +1159,12 @@ def test_fuzzed_frames_of_every_api_beside_a_steady_producer_and_consumer(petrel
         assert set(api_versions(broker.port)) == set(advertised), f"{context}: ApiVersions changed"
         topics = {t.name: t for t in metadata(broker.port, [STEADY_TOPIC]).topics}
         assert topics[STEADY_TOPIC].error_code == 0 and len(topics[STEADY_TOPIC].partitions) == 1, f"{context}: {topics}"
+        passed = True
     finally:
         if broker.process.poll() is None:
             broker.kill()  # the data directory may hold thousands of partitions: no clean shutdown needed
+        if in_memory and passed:
+            shutil.rmtree(data_dir.parent, ignore_errors=True)  # kept for a look when the test failed
 
 
 # ---------------------------------------------------------------------------------------------
