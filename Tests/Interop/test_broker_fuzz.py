@@ -681,15 +681,15 @@ class Mutator:
         steps.append(f"size prefix := {size} (real {real})")
         return frame
 
-    @staticmethod
-    def asks_for_many_partitions(frame):
+    def asks_for_many_partitions(self, frame):
         """PETREL_FUZZ_AVOID_KNOWN: whether a (mutated) frame reads, in Kafka's wire format, as a
         CreateTopics or CreatePartitions asking for more than 64 partitions in some topic (read
         as far as the bytes go, without caring for what follows)."""
         if len(frame) < 14:
             return False
         key, version = struct.unpack_from(">hh", frame, 4)
-        if key not in (19, 37) or version < 0:
+        low, high = dict(self.corpus.advertised).get(key, (0, -1))
+        if key not in (19, 37) or not low <= version <= high:
             return False
         flexible = version >= (5 if key == 19 else 2)
         counts = []
@@ -982,8 +982,10 @@ class Fuzzer:
                 connection = Connection(number, self.port)
                 break
             except OSError as error:
-                if not self.broker_alive() or time.monotonic() > deadline:
-                    raise FuzzFailure(self.report(self, f"cannot connect to the broker: {error}"))
+                if not self.broker_alive():
+                    raise FuzzFailure(self.report(self, "the broker died"))
+                if time.monotonic() > deadline:
+                    raise FuzzFailure(self.report(self, f"cannot connect to the broker for 10 s: {error}"))
                 time.sleep(0.05)
         selector.register(connection.sock, selectors.EVENT_READ, connection)
         return connection
@@ -1043,9 +1045,9 @@ class Steady:
                 except BufferError:
                     break
             self.producer.poll(0.01)
-        left = self.producer.flush(60)
+        left = self.producer.flush(self.flush_seconds)
         if left:
-            self.errors.append(("producer", f"{left} messages not delivered after flush(60)"))
+            self.errors.append(("producer", f"{left} messages not delivered after flush({self.flush_seconds})"))
         self.producer.close()
 
     def consume(self):
@@ -1061,6 +1063,7 @@ class Steady:
         self.consumer.close()
 
     def finish(self, timeout=90):
+        self.flush_seconds = min(60, timeout)
         self.stop_producing.set()
         self.threads[0].join(timeout)
         deadline = time.monotonic() + timeout
@@ -1189,7 +1192,7 @@ def test_fuzzed_frames_of_every_api_beside_a_steady_producer_and_consumer(petrel
         try:
             fuzzer.run()
         finally:
-            steady.finish()
+            steady.finish(timeout=90 if broker.process.poll() is None else 2)
         summary = collections.defaultdict(dict)
         for (api, outcome), count in sorted(fuzzer.outcomes.items(), key=lambda item: str(item)):
             summary[api][outcome] = count
