@@ -12,7 +12,7 @@ or, sometimes, left valid. Which frame and which mutation is a function of the s
 frame's index alone, so any frame can be made again:
 
   PETREL_FUZZ_SEED=S   the seed (random when unset; printed at the start and in every failure)
-  PETREL_FUZZ_FRAMES=N how many frames (default 100,000; 1,000,000 with PETREL_LONG_TESTS=1)
+  PETREL_FUZZ_FRAMES=N how many frames (default 100,000; 500,000 with PETREL_LONG_TESTS=1)
   PETREL_FUZZ_AVOID_KNOWN=1  keeps away from the crashes known when this test was written
                        (a CreateTopics/CreatePartitions frame that asks for more than 64
                        partitions is sent unmutated instead, and there is no
@@ -21,13 +21,24 @@ frame's index alone, so any frame can be made again:
                        sends frames I, J, ... of seed S, alone and in that order, to a broker
                        listening on 127.0.0.1:P, and prints what it answers
 
-Frames go over CONNECTIONS sockets from one non-blocking loop: each socket has one frame in
-flight, the next goes when the broker answered it (the correlation id is the frame's index),
-closed the connection (a new one is opened), or stayed silent for SILENT_S (Produce with acks=0,
-a frame shorter than its size prefix, a long poll). The steady topic's name is long and shares
-nothing with the fuzz names, so no mutation of a fuzz frame can name it."""
+Frames go over CONNECTIONS sockets from one non-blocking loop, so that each frame is the first
+thing the broker reads after the previous one was done with: each socket has one frame in
+flight; the next goes when the broker answered it (the correlation id is the frame's index),
+closed the connection (a new one is opened), or stayed silent: ANSWER_S for a frame that wants
+an answer (then the connection is replaced, as a long poll would hold up what follows),
+SILENT_S for one that wants none (Produce with acks=0) or whose size prefix promises more bytes
+than it has (the next frame on that connection gives them, desynchronising the stream, and then
+the connection is replaced). Responses are counted, not kept. Every BIG_FETCH_EVERY frames, one
+is a Fetch naming BIG_TOPIC's partition BIG_FETCH_NAMINGS times without a byte bound (~2 GiB).
+
+Beside it, a confluent-kafka producer (acks=all, idempotent) sends numbered messages to
+STEADY_TOPIC at STEADY_RATE and an assign() consumer reads them: at the end every acknowledged
+message must have been consumed exactly once and in order, neither may have seen an error, and
+the broker must be alive and answer ApiVersions and Metadata. The steady topic's name is long
+and shares nothing with the fuzz names, so no mutation of a fuzz frame can name it. The data
+directory is in /dev/shm where there is one (the frames create and delete topics all the time,
+and each fsyncs the directory)."""
 import collections
-import errno
 import gzip
 import os
 import random
@@ -43,8 +54,6 @@ import time
 import uuid
 from unittest import mock
 
-import pytest
-
 from kafka.protocol.admin.configs import DescribeConfigsRequest
 from kafka.protocol.admin.topics import CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest
 from kafka.protocol.api_message import ApiMessage
@@ -59,7 +68,7 @@ from kafka.record.legacy_records import LegacyRecordBatchBuilder
 from kafka.record.util import calc_crc32c
 
 LONG = os.environ.get("PETREL_LONG_TESTS") == "1"
-FRAMES = int(os.environ.get("PETREL_FUZZ_FRAMES") or (1_000_000 if LONG else 100_000))
+FRAMES = int(os.environ.get("PETREL_FUZZ_FRAMES") or (500_000 if LONG else 100_000))
 AVOID_KNOWN = os.environ.get("PETREL_FUZZ_AVOID_KNOWN") == "1"
 
 STEADY_TOPIC = "petrel-steady-interop-topic-that-the-fuzzer-never-names-0123456789"
@@ -522,8 +531,9 @@ class Mutator:
         self.weights = [w for _, w in self.KINDS]
 
     def frame(self, index):
-        """Frame `index` of this seed: (bytes, api_key, version, description). Depends only on
-        (seed, index) and the corpus."""
+        """Frame `index` of this seed: (bytes, api_key, version, description, expect), expect
+        being "answer", "none" (acks=0) or "more bytes" (a size prefix beyond the frame's end).
+        Depends only on (seed, index) and the corpus."""
         rng = self.rng
         rng.seed((self.seed << 40) | index)
         if self.corpus.big_fetch and index % BIG_FETCH_EVERY == BIG_FETCH_EVERY // 2 and not AVOID_KNOWN:
@@ -698,7 +708,7 @@ class Mutator:
             value, pos = read_uvarint(frame, pos)
             return value, pos
 
-        def count(pos, nullable_minus=True):
+        def count(pos):
             if flexible:
                 value, pos = varint(pos)
                 return value - 1, pos
@@ -745,8 +755,8 @@ class Mutator:
                         pos += 4 * max(0, brokers)
                         pos = tags(pos) if flexible else pos
                 pos = tags(pos) if flexible else pos
-        except (IndexError, struct.error):
-            pass
+        except (IndexError, struct.error, OverflowError):
+            pass  # the bytes end (or a length points beyond them): what was read so far counts
         return any(c > 64 for c in counts)
 
 
