@@ -826,6 +826,7 @@ class Connection:
         self.given_up = set()          # frames in flight here whose answer was not waited for
         self.desynchronised = False    # the broker waits for bytes of a frame with a size prefix too large
         self.retire = False            # to be replaced once its frame in flight is done
+        self.settled = True            # every frame sent here so far was answered
         self.header = bytearray()      # size + correlation id of the response being read
         self.left = 0                  # bytes of that response's body still to skip
 
@@ -875,13 +876,18 @@ class Fuzzer:
         self.apis = {}                                     # index in flight -> api
         self.descriptors = self.directories = None         # the broker's, at the last check
         self.unanswered = []                               # frames that wanted an answer and got none
+        self.valid_unanswered = []                         # (index, outcome) of valid frames not answered
 
     def finish(self, connection, outcome):
         """The frame in flight on `connection` is done."""
-        index, sent_at, wait, expect = connection.in_flight
+        index, sent_at, wait, expect, valid = connection.in_flight
         connection.in_flight = None
         if outcome == "silent" and expect == "answer" and not connection.desynchronised:
             self.unanswered.append(index)
+        if valid and outcome != "answered":
+            self.valid_unanswered.append((index, outcome))
+        # Only after an answer is the broker surely done with what came before on this connection.
+        connection.settled = outcome == "answered"
         self.outcomes[(self.apis.pop(index, None), outcome)] += 1
         if outcome == "answered" and time.monotonic() - sent_at > self.slowest[0]:
             self.slowest = (time.monotonic() - sent_at, index)
@@ -910,7 +916,7 @@ class Fuzzer:
                 self.checks(self)
             for i, connection in enumerate(connections):
                 if connection.in_flight and not connection.out:
-                    index, sent_at, wait, expect = connection.in_flight
+                    index, sent_at, wait, expect, _ = connection.in_flight
                     if now - max(sent_at, connection.last_received) > wait:
                         connection.given_up.add(index)
                         self.finish(connection, "silent")
@@ -936,7 +942,8 @@ class Fuzzer:
                         wait, connection.retire = DESYNC_S, True
                     else:
                         wait = ANSWER_S if expect == "answer" else SILENT_S
-                    connection.in_flight = (next_index, now, wait, expect)
+                    valid = description.startswith("valid") and expect == "answer" and connection.settled
+                    connection.in_flight = (next_index, now, wait, expect, valid)
                     connection.out = memoryview(frame)
                     connection.last_sent = now
                     next_index += 1
@@ -957,8 +964,7 @@ class Fuzzer:
                         if not connection.out:
                             selector.modify(connection.sock, selectors.EVENT_READ, connection)
                             if connection.in_flight:
-                                index, _, wait, expect = connection.in_flight
-                                connection.in_flight = (index, connection.last_sent, wait, expect)
+                                connection.in_flight = (connection.in_flight[0], connection.last_sent, *connection.in_flight[2:])
                     except BlockingIOError:
                         pass
                     except OSError:
@@ -1208,10 +1214,13 @@ def test_fuzzed_frames_of_every_api_beside_a_steady_producer_and_consumer(petrel
             summary[api][outcome] = count
         print(f"fuzz seed {seed}: {fuzzer.sent} frames in {fuzzer.elapsed:.1f} s ({fuzzer.sent / fuzzer.elapsed:.0f}/s), "
               f"{fuzzer.reconnects} reconnects, slowest answer {fuzzer.slowest[0]:.2f} s (frame "
-              f"{fuzzer.slowest[1]}), {partition_directories(data_dir)} partition directories; per API: {dict(summary)}; "
+              f"{fuzzer.slowest[1]}), {partition_directories(data_dir)} partition directories; {len(fuzzer.unanswered)} frames "
+              f"got no answer within {ANSWER_S} s (e.g. {fuzzer.unanswered[:8]}), of which valid ones: {fuzzer.valid_unanswered[:8]}; per API: {dict(summary)}; "
               f"steady: {steady.sent} sent, {len(steady.acked)} acknowledged, {len(steady.consumed)} consumed")
         checks(fuzzer)
         assert all(fuzzer.per_api[key] > 0 for key in advertised), f"seed {seed}: an API got no frame: {fuzzer.per_api}"
+        closed_valid = [(index, mutator.frame(index)[1:4]) for index, outcome in fuzzer.valid_unanswered if outcome == "closed"]
+        assert not closed_valid, f"seed {seed}: the broker closed the connection on valid frames (index, (api, version, what)): {closed_valid[:10]}"
 
         context = f"seed {seed}; {replay}"
         assert not steady.errors, f"{context}: the steady clients saw errors: {steady.errors[:10]}"
