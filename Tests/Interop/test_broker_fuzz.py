@@ -532,7 +532,8 @@ class Mutator:
 
     def frame(self, index):
         """Frame `index` of this seed: (bytes, api_key, version, description, expect), expect
-        being "answer", "none" (acks=0) or "more bytes" (a size prefix beyond the frame's end).
+        being "answer", "none" (acks=0), "more bytes" (a size prefix beyond the frame's end) or
+        "leftover" (a size prefix short of it).
         Depends only on (seed, index) and the corpus."""
         rng = self.rng
         rng.seed((self.seed << 40) | index)
@@ -561,8 +562,11 @@ class Mutator:
             frame = bytearray(source)
             struct.pack_into(">i", frame, 8, index & 0x7FFFFFFF)
             steps = [f"valid (PETREL_FUZZ_AVOID_KNOWN: instead of {'; '.join(steps)}, which asks for more than 64 partitions)"]
-        if len(frame) >= 4 and struct.unpack_from(">i", frame)[0] > len(frame) - 4:
+        size = struct.unpack_from(">i", frame)[0] if len(frame) >= 4 else 0
+        if size > len(frame) - 4:
             expect = "more bytes"
+        elif 0 <= size < len(frame) - 4:
+            expect = "leftover"  # answered (or closed) on its first `size` bytes; the rest begins another frame
         else:
             expect = "none" if source in self.corpus.unanswered else "answer"
         return bytes(frame), api_key, version, "; ".join(steps) or "valid", expect
@@ -882,12 +886,14 @@ class Fuzzer:
         """The frame in flight on `connection` is done."""
         index, sent_at, wait, expect, valid = connection.in_flight
         connection.in_flight = None
-        if outcome == "silent" and expect == "answer" and not connection.desynchronised:
+        if outcome == "silent" and expect in ("answer", "leftover") and not connection.desynchronised:
             self.unanswered.append(index)
         if valid and outcome != "answered":
             self.valid_unanswered.append((index, outcome))
+        if expect == "leftover":
+            connection.desynchronised = True
         # Only after an answer is the broker surely done with what came before on this connection.
-        connection.settled = outcome == "answered"
+        connection.settled = outcome == "answered" and not connection.desynchronised
         self.outcomes[(self.apis.pop(index, None), outcome)] += 1
         if outcome == "answered" and time.monotonic() - sent_at > self.slowest[0]:
             self.slowest = (time.monotonic() - sent_at, index)
@@ -924,7 +930,7 @@ class Fuzzer:
                             # The broker waits for the rest of this frame: the next frame sent here
                             # gives it (a desynchronised stream), then the connection is replaced.
                             connection.desynchronised = True
-                        elif expect == "answer" or connection.desynchronised:
+                        elif expect in ("answer", "leftover") or connection.desynchronised:
                             # A frame that wanted an answer and got none within ANSWER_S (a long
                             # poll, say): frames behind it would only wait, so the connection goes.
                             connection.retire = True
@@ -941,7 +947,7 @@ class Fuzzer:
                     if connection.desynchronised:
                         wait, connection.retire = DESYNC_S, True
                     else:
-                        wait = ANSWER_S if expect == "answer" else SILENT_S
+                        wait = ANSWER_S if expect in ("answer", "leftover") else SILENT_S
                     valid = description.startswith("valid") and expect == "answer" and connection.settled
                     connection.in_flight = (next_index, now, wait, expect, valid)
                     connection.out = memoryview(frame)
