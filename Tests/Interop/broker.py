@@ -13,10 +13,13 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, petrel, data_dir, port=None, extra_args=()):
+    def __init__(self, petrel, data_dir, port=None, extra_args=(), log_path=None):
+        """log_path: a file for the broker's output instead of a pipe nobody reads while it runs
+        (a broker that logs much would fill the pipe and block)."""
         self.petrel, self.data_dir = petrel, data_dir
         self.port = port or free_port()
         self.extra_args = list(extra_args)
+        self.log_path = log_path
         self.process = None
 
     @property
@@ -24,13 +27,17 @@ class Broker:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout=20):
+        output = open(self.log_path, "ab") if self.log_path else subprocess.PIPE
         self.process = subprocess.Popen([self.petrel, "broker", "--data-dir", str(self.data_dir), "--listen", self.address,
                                          *self.extra_args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                        stdout=output, stderr=subprocess.STDOUT)
+        if self.log_path:
+            output.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"broker exited: {self.process.stdout.read().decode(errors='replace')}")
+                text = open(self.log_path, "rb").read() if self.log_path else self.process.stdout.read()
+                raise AssertionError(f"broker exited: {text.decode(errors='replace')}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return self
