@@ -82,7 +82,10 @@ struct ProducerState: Sendable, Equatable {
     mutating func removeExpired(nowMs: Int64, expirationMs: Int64) {
         entries = entries.filter { _, entry in
             guard let last = entry.batches.last else { return false }
-            return nowMs - last.timestamp < expirationMs
+            // A timestamp far in the past (a producer's batch may carry any int64) overflows
+            // the difference: such a producer is older than any expiration.
+            let (age, overflow) = nowMs.subtractingReportingOverflow(last.timestamp)
+            return !overflow && age < expirationMs
         }
     }
 
