@@ -354,3 +354,48 @@ def test_a_damaged_compressed_batch_with_a_fresh_crc_is_corrupt_message(petrel, 
         assert produce(client, "packed", records([b"first"])) == (0, 0)
         assert produce(client, "packed", bytes(damaged))[0] == 2, "CORRUPT_MESSAGE"
         assert produce(client, "packed", records([b"next"])) == (0, 1), "nothing of the damaged batch was stored"
+
+
+def test_a_stray_file_named_like_a_partition_is_skipped_by_broker_and_fsck_alike(petrel, tmp_path):
+    """Item 6: a regular file `zz-0` in the data directory stopped the broker from starting,
+    while fsck called the directory clean. Both skip it and say so."""
+    data = tmp_path / "data"
+    with Broker(petrel, data) as broker:
+        run(["kcat", "-P", "-b", broker.address, "-t", "kept", "-p", "0"], stdin=b"one\n")
+    (data / "zz-0").write_text("not a partition\n")
+    broker = Broker(petrel, data).start()
+    assert broker.stop() == 0
+    assert "zz-0" in broker.process.stdout.read().decode(errors="replace")
+    code, out = fsck(petrel, data)
+    assert code == 0 and "zz-0" in out and "unknown-file" in out, out
+
+
+def test_describe_configs_of_another_broker_id_is_an_error(petrel, tmp_path):
+    """Item 11: a foreign broker id got this broker's settings."""
+    from kafka.protocol.admin.configs import DescribeConfigsRequest, DescribeConfigsResponse
+    with Broker(petrel, tmp_path / "data") as broker:
+        client = RawClient(broker.port)
+        resource = DescribeConfigsRequest.DescribeConfigsResource
+        request = DescribeConfigsRequest[4](resources=[resource(resource_type=4, resource_name="7", configuration_keys=None),
+                                                       resource(resource_type=4, resource_name="1", configuration_keys=["num.partitions"])],
+                                            include_synonyms=False, include_documentation=False)
+        results = client.call(request, DescribeConfigsResponse).results
+        assert results[0].error_code == 42 and not results[0].configs
+        assert results[1].error_code == 0 and [c.name for c in results[1].configs] == ["num.partitions"]
+
+
+def test_fsck_knows_the_broker_files_and_dump_says_what_it_cannot_read(petrel, tmp_path):
+    """Item 27: fsck warned about the broker's own producer-id-block; dump said "permission"
+    for /dev/null and misreported directories."""
+    from kafka import KafkaProducer as Producer
+    data = tmp_path / "data"
+    with Broker(petrel, data) as broker:
+        producer = Producer(bootstrap_servers=broker.address, enable_idempotence=True)
+        producer.send("ids", b"x").get(timeout=20)
+        producer.close()
+    assert (data / "producer-id-block").exists()
+    code, out = fsck(petrel, data)
+    assert code == 0 and "unknown" not in out, out
+    for path, expected in [("/dev/null", "not a regular file"), (str(tmp_path), "is a directory")]:
+        done = subprocess.run([petrel, "dump", path], capture_output=True, timeout=30)
+        assert done.returncode == 2 and expected in done.stderr.decode() and "permission" not in done.stderr.decode()
