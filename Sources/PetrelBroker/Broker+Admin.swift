@@ -162,7 +162,10 @@ extension Broker {
             ("queued.max.request.bytes", config.queuedRequestBytesMax == Int.max ? "-1" : String(config.queuedRequestBytesMax), 5),
             ("socket.request.max.bytes", String(config.requestBytesMax), 3),
         ]
-        return settings.map { .init(name: $0.0, value: $0.1, readOnly: true, source: 4, type: $0.2) }
+        // Read-only: no setting can be changed at run time yet (no AlterConfigs).
+        return settings.map {
+            .init(name: $0.0, value: $0.1, readOnly: true, source: config.givenSettings.contains($0.0) ? 4 : 5, type: $0.2)
+        }
     }
 
     func describeConfigs(_ request: DescribeConfigsRequest) -> DescribeConfigsResponse {

@@ -48,6 +48,9 @@ public struct BrokerConfig: Sendable {
     /// Segment, index, flush and message-size settings of every log (`log.segment.bytes`,
     /// `message.max.bytes`, `log.flush.interval.messages`, `log.flush.interval.ms`, …).
     public var log = LogConfig()
+    /// The settings given (in a properties file or on the command line), by their Kafka name:
+    /// DescribeConfigs reports them as STATIC_BROKER_CONFIG, the others as DEFAULT_CONFIG.
+    public var givenSettings: Set<String> = []
 
     public init() {}
 
@@ -62,6 +65,7 @@ public struct BrokerConfig: Sendable {
             guard !line.isEmpty, !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { continue }
             let setting = Setting(key: line[..<equals].trimmingCharacters(in: .whitespaces),
                                   value: line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
+            givenSettings.insert(Self.canonicalName[setting.key] ?? setting.key)
             switch setting.key {
             case "log.dirs", "log.dir":
                 dataDirectory = String(setting.value.split(separator: ",").first ?? "")
@@ -95,7 +99,9 @@ public struct BrokerConfig: Sendable {
             case "log.retention.check.interval.ms": retentionCheckIntervalMs = try setting.int64(in: 1...Int64.max)
             case "log.flush.interval.messages": flushMessages = try setting.int64(in: 1...Int64.max)
             case "log.flush.interval.ms": flushMs = try setting.int64(in: 0...Int64.max)
-            default: unknown.append(setting.key)
+            default:
+                unknown.append(setting.key)
+                givenSettings.remove(setting.key)
             }
         }
         if flushMessages == 1 { log.flushPolicy = .beforeAcknowledge }
@@ -106,6 +112,12 @@ public struct BrokerConfig: Sendable {
         log.appendQueueBytesMax = max(LogConfig().appendQueueBytesMax, log.maxMessageBytes * 2)
         return unknown
     }
+
+    /// Synonyms and the unit variants of a setting, under the name DescribeConfigs shows.
+    static let canonicalName: [String: String] = [
+        "log.dir": "log.dirs", "broker.id": "node.id", "log.roll.hours": "log.roll.ms",
+        "log.retention.minutes": "log.retention.ms", "log.retention.hours": "log.retention.ms",
+    ]
 
     /// Checks what no single setting shows: combinations. Called by the broker at start.
     public func validated() throws(ConfigError) -> BrokerConfig {

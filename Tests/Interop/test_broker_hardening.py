@@ -126,6 +126,9 @@ def test_describe_configs_of_the_broker_lists_every_setting(petrel, tmp_path):
         only = admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, "1", configs={"num.partitions": None})],
                                       config_filter="all")["broker"]["1"]
         assert list(only) == ["num.partitions"], "requested names are honoured"
+        everything = admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, "1")], config_filter="all")["broker"]["1"]
+        assert everything["advertised.listeners"]["config_source"] == "STATIC_BROKER_CONFIG", "given on the command line"
+        assert everything["message.max.bytes"]["config_source"] == "DEFAULT_CONFIG", "not given"
         assert entries["advertised.listeners"] == f"PLAINTEXT://localhost:{port}"
         for name in ["log.dirs", "num.partitions", "log.segment.bytes", "log.retention.ms", "message.max.bytes", "max.connections",
                      "connections.max.idle.ms", "queued.max.request.bytes", "fetch.max.bytes", "max.broker.partitions"]:

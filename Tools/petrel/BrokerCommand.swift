@@ -39,10 +39,16 @@ struct BrokerCommand: ParsableCommand {
             let unknown = try settings.apply(properties: String(contentsOfFile: config, encoding: .utf8))
             if !unknown.isEmpty { printError("petrel broker: ignoring unsupported settings: \(unknown.joined(separator: ", "))") }
         }
-        if let dataDir { settings.dataDirectory = dataDir }
+        if let dataDir {
+            settings.dataDirectory = dataDir
+            settings.givenSettings.insert("log.dirs")
+        }
         if let listen { _ = try settings.apply(properties: "listeners=\(listen)") }
         if let advertise { _ = try settings.apply(properties: "advertised.listeners=\(advertise)") }
-        if let numPartitions { settings.numPartitions = numPartitions }
+        if let numPartitions {
+            settings.numPartitions = numPartitions
+            settings.givenSettings.insert("num.partitions")
+        }
         let server = try BrokerServer(broker: try Broker(config: settings))
         FileHandle.standardOutput.write(Data("petrel broker listening on \(settings.host):\(server.localPort ?? settings.port), data in \(settings.dataDirectory)\n".utf8))
         let signals = [SIGTERM, SIGINT].map { signalNumber -> any DispatchSourceSignal in
