@@ -49,7 +49,13 @@ public final class Broker: Sendable {
     }
 
     public init(config: BrokerConfig, io: any FileIO = SystemFileIO()) throws {
-        self.config = try config.validated()
+        var limit = rlimit()
+        let descriptorsMax = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1024
+        let (fitted, lowered) = try config.validated().fitted(toDescriptors: descriptorsMax)
+        self.config = fitted
+        for change in lowered {
+            logger.warning("lowered \(change) to fit the file-descriptor limit (ulimit -n \(descriptorsMax))")
+        }
         self.io = io
         if !io.exists(config.dataDirectory) {
             try io.mkdir(config.dataDirectory)

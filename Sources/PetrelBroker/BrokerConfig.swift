@@ -136,6 +136,30 @@ public struct BrokerConfig: Sendable {
         return self
     }
 
+    /// Descriptors kept for everything but partitions and connections (sealed segments being
+    /// read, checkpoints, the lock, the runtime's own).
+    static let descriptorsReserved = 256
+
+    /// The bounds on partitions (three descriptors each: the active segment and its two
+    /// indexes) and connections (one each) lowered, when needed, to fit `descriptorsMax` (the
+    /// process's RLIMIT_NOFILE): half of what is left for each. Returns what was lowered, for
+    /// the log, so that running out of descriptors is a refused request, never a crash.
+    public func fitted(toDescriptors descriptorsMax: Int) -> (config: BrokerConfig, lowered: [String]) {
+        var fitted = self
+        var lowered: [String] = []
+        let available = max(2, descriptorsMax - Self.descriptorsReserved)
+        let partitions = max(1, available / 2 / 3), connections = max(1, available / 2)
+        if brokerPartitionsMax > partitions {
+            fitted.brokerPartitionsMax = partitions
+            lowered.append("max.broker.partitions \(brokerPartitionsMax) → \(partitions)")
+        }
+        if connectionsMax > connections {
+            fitted.connectionsMax = connections
+            lowered.append("max.connections \(connectionsMax) → \(connections)")
+        }
+        return (fitted, lowered)
+    }
+
     /// `PLAINTEXT://host:port` or `host:port`.
     static func listener(_ setting: Setting) throws(ConfigError) -> (String, Int) {
         let first = setting.value.split(separator: ",").first.map(String.init) ?? setting.value

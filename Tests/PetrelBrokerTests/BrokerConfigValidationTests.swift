@@ -51,4 +51,15 @@ import Testing
         #expect(config.log.retentionMs == -1, "-1 means unbounded and is not scaled by the hour")
         #expect(config.queuedRequestBytesMax == Int.max)
     }
+
+    /// With few descriptors (ulimit -n 1024), partitions and connections are bounded to what
+    /// fits, so that running out of descriptors is a refused request, not a crash (the fuzz test
+    /// killed the broker that way: 6,670 partitions at 3 descriptors each).
+    @Test func partitionAndConnectionBoundsFitTheDescriptorLimit() throws {
+        let (fitted, lowered) = try BrokerConfig().validated().fitted(toDescriptors: 1024)
+        #expect(fitted.brokerPartitionsMax * 3 + fitted.connectionsMax + BrokerConfig.descriptorsReserved <= 1024)
+        #expect(lowered.count == 2)
+        let (roomy, none) = BrokerConfig().fitted(toDescriptors: 1 << 20)
+        #expect(none.isEmpty && roomy.brokerPartitionsMax == BrokerConfig().brokerPartitionsMax)
+    }
 }
