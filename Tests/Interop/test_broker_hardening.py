@@ -402,3 +402,22 @@ def test_fsck_knows_the_broker_files_and_dump_says_what_it_cannot_read(petrel, t
     for path, expected in [("/dev/null", "not a regular file"), (str(tmp_path), "is a directory")]:
         done = subprocess.run([petrel, "dump", path], capture_output=True, timeout=30)
         assert done.returncode == 2 and expected in done.stderr.decode() and "permission" not in done.stderr.decode()
+
+
+def test_a_list_offsets_that_storage_cannot_serve_is_kafka_storage_error(petrel, tmp_path):
+    """Item 18: an I/O error in a timestamp lookup became "no such offset" (-1, no error)."""
+    data = tmp_path / "data"
+    config = tmp_path / "broker.properties"
+    config.write_text("log.segment.bytes=1024\n")
+    with Broker(petrel, data, extra_args=["--config", str(config)]) as broker:
+        client = RawClient(broker.port)
+        for i in range(10):
+            assert produce(client, "gone", records([b"v" * 200], timestamps=[1000 + i]))[0] == 0
+    segments = sorted(name for name in os.listdir(data / "gone-0") if name.endswith(".log"))
+    assert len(segments) > 2
+    # A clean restart opens sealed segments lazily; the first one's files are then gone.
+    with Broker(petrel, data, extra_args=["--config", str(config)]) as broker:
+        for suffix in (".log", ".index", ".timeindex"):
+            os.unlink(data / "gone-0" / segments[0].replace(".log", suffix))
+        error, offset, _ = list_offset(RawClient(broker.port), "gone", 1000)
+        assert error == 56, (error, offset)
