@@ -23,9 +23,10 @@ public final class LogDirectoryLock: Sendable {
     /// Takes the lock of `logDirectory` without waiting.
     /// - Throws: `InUse` when another process holds it; `StorageError` when it cannot be opened.
     public init(logDirectory: String, io: any FileIO = SystemFileIO()) throws {
-        path = "\(logDirectory)/\(LogManager.lockFileName)"
-        self.io = io
-        descriptor = try io.open(path, flags: O_RDWR | O_CREAT, mode: 0o644)
+        let path = "\(logDirectory)/\(LogManager.lockFileName)"
+        // The descriptor is stored only once the lock is held: deinit closes it, and must not
+        // close it a second time after a failed attempt.
+        let descriptor = try io.open(path, flags: O_RDWR | O_CREAT, mode: 0o644)
         let taken: Bool
         do { taken = try io.tryLockExclusive(descriptor, path: path) } catch {
             io.close(descriptor)
@@ -35,6 +36,9 @@ public final class LogDirectoryLock: Sendable {
             io.close(descriptor)
             throw InUse(path: path, holder: Self.holder(of: path))
         }
+        self.path = path
+        self.io = io
+        self.descriptor = descriptor
     }
 
     deinit { io.close(descriptor) }

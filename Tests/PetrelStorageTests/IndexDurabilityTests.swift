@@ -98,3 +98,21 @@ import Glibc
         #expect(throws: StorageError.self) { try log.append(makeBatch(count: 1, tag: rollAt)) }
     }
 }
+
+/// An index whose initializer fails closes its descriptor once. It closed it twice (in its
+/// catch and again in deinit, which runs for a throwing initializer once every property is
+/// set): the second close hit a number another file had been given meanwhile, and a concurrent
+/// test's mmap then failed with EBADF.
+@Suite struct IndexDescriptorTests {
+    @Test(arguments: [FaultInjectingFileIO.Fault.failAllocations(errno: ENOSPC), .failMappings(pathSuffix: "", errno: ENOMEM)])
+    func aFailedIndexOpenClosesItsDescriptorOnce(fault: FaultInjectingFileIO.Fault) throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        io.inject(fault)
+        #expect(throws: StorageError.self) {
+            _ = try IndexFile(path: directory.path + "/0.index", entryBytes: 8, bytesMax: 4096, writable: true, io: io)
+        }
+        #expect(io.callCount("open") == 1)
+        #expect(io.callCount("close") == 1, "closed exactly once")
+    }
+}

@@ -58,9 +58,14 @@ public final class FaultInjectingFileIO: FileIO {
         for case let .failOpens(suffix, errno) in activeFaults where path.hasSuffix(suffix) {
             throw StorageError(.systemCall(name: "open", errno: errno), path: path)
         }
-        return try underlying.open(path, flags: flags, mode: mode)
+        let descriptor = try underlying.open(path, flags: flags, mode: mode)
+        count("open")
+        return descriptor
     }
-    public func close(_ descriptor: Int32) { underlying.close(descriptor) }
+    public func close(_ descriptor: Int32) {
+        count("close")
+        underlying.close(descriptor)
+    }
 
     public func pwritev(_ descriptor: Int32, _ buffers: [UnsafeRawBufferPointer], at position: Int64, path: String) throws(StorageError) -> Int {
         if parkArmed.exchange(false, ordering: .acquiringAndReleasing) {

@@ -61,7 +61,11 @@ final class IndexFile: @unchecked Sendable {
                 isSealed = true
             }
         } catch {
+            // deinit runs for an initializer that throws once every property is set: mark the
+            // descriptor closed, or it would be closed twice — the second time, a number some
+            // other file may already have been given.
             io.close(descriptor)
+            descriptor = -1
             throw error
         }
     }
