@@ -77,7 +77,9 @@ extension Broker {
     /// `compression.type` names another codec, the batch comes back recompressed into it.
     static func validatedRecords(_ bytes: [UInt8], storing codec: CompressionCodec?) throws -> [UInt8] {
         try bytes.withUnsafeBytes { buffer in
-            let batch = try RecordBatch(parsing: buffer, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
+            // The log checks the CRC of what it stores; checked here too only when the batch is
+            // rebuilt, since a recompressed batch gets a new CRC that would hide the damage.
+            let batch = try RecordBatch(parsing: buffer, limits: DecodeLimits(batchBytesMax: Int(Int32.max)), verifyingCRC: codec != nil)
             if let codec, let recompressed = try batch.recompressed(to: codec) { return recompressed }
             try batch.forEachRecord { _ in }
             return bytes

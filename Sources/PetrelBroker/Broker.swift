@@ -57,10 +57,8 @@ public final class Broker: Sendable {
             logger.warning("lowered \(change) to fit the file-descriptor limit (ulimit -n \(descriptorsMax))")
         }
         self.io = io
-        if !io.exists(config.dataDirectory) {
-            try io.mkdir(config.dataDirectory)
-            try io.fsyncDirectory(Self.parentDirectory(of: config.dataDirectory))
-        }
+        // A new data directory is made by the LogManager (with its parent fsynced); until then
+        // the topic-configs file simply does not exist.
         topicConfigFile = TopicConfigFile(directory: config.dataDirectory, io: io)
         let stored = try topicConfigFile.read()
         var logConfigs: [String: LogConfig] = [:]
@@ -159,11 +157,6 @@ public final class Broker: Sendable {
         do { return try TopicConfigs.logConfig(topicOverrides, base: config.log) } catch {
             preconditionFailure("stored overrides of topic \(name) were validated when stored: \(error)")
         }
-    }
-
-    static func parentDirectory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     var partitionCount: Int { topics.withLock { $0.values.reduce(0) { $0 + Int($1.partitions) } } }

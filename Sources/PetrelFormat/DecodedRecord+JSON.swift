@@ -46,11 +46,16 @@ public enum JSONText {
         }
         output.append(UInt8(ascii: "\""))
         output.reserveCapacity(output.count + 2 * bytes.count + 1)
+        appendHexDigits(bytes, to: &output)
+        output.append(UInt8(ascii: "\""))
+    }
+
+    /// Two lowercase hex digits per byte, nothing around them.
+    public static func appendHexDigits(_ bytes: some Sequence<UInt8>, to output: inout [UInt8]) {
         for byte in bytes {
             output.append(digits[Int(byte >> 4)])
             output.append(digits[Int(byte & 0x0F)])
         }
-        output.append(UInt8(ascii: "\""))
     }
 
     public static func appendInteger(_ value: Int64, to output: inout [UInt8]) {

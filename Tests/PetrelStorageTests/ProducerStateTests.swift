@@ -40,11 +40,7 @@ import Glibc
     @Test func stateSurvivesCleanCloseAndCrashRecovery() throws {
         let directory = TemporaryDirectory()
         let path = directory.path + "/t-0"
-        do {
-            let (log, _) = try Log.open(directory: path, config: smallConfig(segmentBytes: 1024))
-            for sequence in stride(from: Int32(0), to: 40, by: 2) { _ = try log.append(idempotentBatch(sequence: sequence)) }
-            try log.close()
-        }
+        try writeTwentyIdempotentBatches(at: path)
         #expect(FileManager.default.fileExists(atPath: "\(path)/\(SegmentFiles.prefix(40)).snapshot"))
         do {
             let (log, _) = try Log.open(directory: path, config: smallConfig(segmentBytes: 1024), hadCleanShutdown: true)
@@ -109,11 +105,7 @@ import Glibc
     @Test func aProducerStateReplayThatCannotReadTheLogFailsTheOpen() throws {
         let directory = TemporaryDirectory()
         let path = directory.path + "/t-0"
-        do {
-            let (log, _) = try Log.open(directory: path, config: smallConfig(segmentBytes: 1024))
-            for sequence in stride(from: Int32(0), to: 40, by: 2) { _ = try log.append(idempotentBatch(sequence: sequence)) }
-            try log.close()
-        }
+        try writeTwentyIdempotentBatches(at: path)
         // No snapshot: the state is replayed from the first segment, whose mapping fails.
         for name in try FileManager.default.contentsOfDirectory(atPath: path) where name.hasSuffix(".snapshot") {
             try FileManager.default.removeItem(atPath: "\(path)/\(name)")
@@ -124,5 +116,12 @@ import Glibc
             try Log.open(directory: path, config: smallConfig(segmentBytes: 1024), io: io, hadCleanShutdown: true)
         }
         #expect(error?.errno == ENOMEM)
+    }
+
+    /// 20 batches of 2 records from one idempotent producer, over 1 KiB segments, then a clean close.
+    func writeTwentyIdempotentBatches(at path: String) throws {
+        let (log, _) = try Log.open(directory: path, config: smallConfig(segmentBytes: 1024))
+        for sequence in stride(from: Int32(0), to: 40, by: 2) { _ = try log.append(idempotentBatch(sequence: sequence)) }
+        try log.close()
     }
 }

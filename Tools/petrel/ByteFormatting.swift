@@ -1,13 +1,11 @@
+import PetrelFormat
+
 /// How the tools show record bytes: hex for machines (exact), UTF-8 text for people when the
 /// bytes are valid UTF-8, else `0x`-prefixed hex.
 enum ByteFormatting {
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
+        JSONText.appendHexDigits(bytes, to: &text)
         return String(decoding: text, as: UTF8.self)
     }
 

@@ -18,12 +18,12 @@ struct TopicConfigFile: Sendable {
         guard io.exists(path) else { return [:] }
         let text = String(decoding: try io.readSmallFile(path), as: UTF8.self)
         var topics: [String: [String: String]] = [:]
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            guard number > 0 || line == "version=1" else {
-                if number == 0 { throw StorageError(.corrupt(reason: "expected 'version=1' on line 1"), path: path) }
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if number == 0 {
+                guard line == "version=1" else { throw StorageError(.corrupt(reason: "expected 'version=1' on line 1"), path: path) }
                 continue
             }
-            if number == 0 { continue }
+            if line.isEmpty { continue }
             guard let space = line.firstIndex(of: " "), let equals = line[space...].firstIndex(of: "="),
                   TopicPartition.isValidTopicName(String(line[..<space])) else {
                 throw StorageError(.corrupt(reason: "line \(number + 1) is not '<topic> <name>=<value>'"), path: path)

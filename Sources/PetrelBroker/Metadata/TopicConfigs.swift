@@ -30,7 +30,11 @@ enum TopicConfigs {
     /// The codec a topic's `compression.type` asks the broker to store batches in; nil for
     /// `producer` (stored as the producer compressed them) and for names Kafka does not know.
     static func codec(compressionType: String) -> CompressionCodec? {
-        compressionType == "uncompressed" ? CompressionCodec.none : compressionType == "none" ? nil : CompressionCodec(name: compressionType)
+        switch compressionType {
+        case "uncompressed": .none
+        case "none": nil  // the producer-side name; the topic-level one is "uncompressed"
+        default: CompressionCodec(name: compressionType)
+        }
     }
 
     /// The log settings for a topic with `overrides` over the broker's `base`.
@@ -39,25 +43,22 @@ enum TopicConfigs {
         var flushMessages: Int64?, flushMs: Int64?
         for (name, value) in overrides.sorted(by: { $0.key < $1.key }) {
             guard kafkaNames.contains(name) else { throw Invalid(message: "unknown topic config \(name)") }
-            func number(_ range: ClosedRange<Int64>) throws(Invalid) -> Int64 {
-                guard let number = Int64(value), range.contains(number) else {
-                    throw Invalid(message: "\(name)=\(value) must be a whole number in [\(range.lowerBound), \(range.upperBound)]")
-                }
+            // The ranges are LogConfig.validated()'s, checked once every setting is read.
+            func number() throws(Invalid) -> Int64 {
+                guard let number = Int64(value) else { throw Invalid(message: "\(name)=\(value) must be a whole number") }
                 return number
             }
             func refuse(_ why: String) -> Invalid { Invalid(message: "\(name)=\(value) is not supported: \(why)") }
             switch name {
-            case "segment.bytes": config.segmentBytes = Int(try number(LogConfig.segmentBytesRange))
-            case "segment.index.bytes": config.segmentIndexBytes = Int(try number(LogConfig.segmentIndexBytesRange))
-            case "segment.ms": config.segmentMs = try number(1...Int64.max)
-            case "index.interval.bytes": config.indexIntervalBytes = Int(try number(0...Int64(Int32.max)))
-            case "max.message.bytes":
-                config.maxMessageBytes = Int(try number(LogConfig.maxMessageBytesRange))
-                config.appendQueueBytesMax = max(base.appendQueueBytesMax, config.maxMessageBytes * 2)
-            case "retention.ms": config.retentionMs = try number(-1...Int64.max)
-            case "retention.bytes": config.retentionBytes = try number(-1...Int64.max)
-            case "flush.messages": flushMessages = try number(1...Int64.max)
-            case "flush.ms": flushMs = try number(0...Int64.max)
+            case "segment.bytes": config.segmentBytes = Int(try number())
+            case "segment.index.bytes": config.segmentIndexBytes = Int(try number())
+            case "segment.ms": config.segmentMs = try number()
+            case "index.interval.bytes": config.indexIntervalBytes = Int(try number())
+            case "max.message.bytes": config.maxMessageBytes = Int(try number())
+            case "retention.ms": config.retentionMs = try number()
+            case "retention.bytes": config.retentionBytes = try number()
+            case "flush.messages": flushMessages = try number()
+            case "flush.ms": flushMs = try number()
             case "cleanup.policy":
                 guard value == "delete" else { throw refuse("compaction is not implemented yet; only cleanup.policy=delete") }
             case "compression.type":
@@ -66,7 +67,8 @@ enum TopicConfigs {
                 }
             case "message.timestamp.type":
                 guard value == "CreateTime" else { throw refuse("only CreateTime timestamps are kept") }
-            case "min.insync.replicas": _ = try number(1...1)
+            case "min.insync.replicas":
+                guard value == "1" else { throw Invalid(message: "\(name)=\(value) must be 1: a single node holds one replica") }
             case "unclean.leader.election.enable", "preallocate", "message.downconversion.enable", "remote.storage.enable",
                  "remote.log.copy.disable", "remote.log.delete.on.disable":
                 guard value == "true" || value == "false" else { throw Invalid(message: "\(name)=\(value) must be true or false") }
@@ -78,6 +80,10 @@ enum TopicConfigs {
         else if flushMessages != nil || flushMs != nil {
             config.flushPolicy = .interval(messages: flushMessages ?? .max, milliseconds: flushMs ?? .max)
         }
-        do throws(StorageError) { return try config.validated() } catch { throw Invalid(message: "\(error)") }
+        do throws(StorageError) { config = try config.validated() } catch { throw Invalid(message: "\(error)") }
+        // The append queue must hold the largest batch (and a few of them); max.message.bytes is
+        // in range by now, so the product cannot overflow.
+        config.appendQueueBytesMax = max(base.appendQueueBytesMax, config.maxMessageBytes * 2)
+        return config
     }
 }

@@ -12,8 +12,6 @@ public final class BrokerServer: Sendable {
     public let broker: Broker
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
-    let limits: ConnectionLimits
-    let budget: RequestBytesBudget
 
     /// Starts listening. The port actually bound is `localPort` (useful with port 0).
     public init(broker: Broker, threads: Int = System.coreCount) throws {
@@ -22,8 +20,6 @@ public final class BrokerServer: Sendable {
         let config = broker.config
         let limits = ConnectionLimits(totalMax: config.connectionsMax, perAddressMax: config.connectionsPerIpMax)
         let budget = RequestBytesBudget(bytesMax: config.queuedRequestBytesMax)
-        self.limits = limits
-        self.budget = budget
         let logger = Logger(label: "petrel.connection")
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)

@@ -13,8 +13,6 @@ final class ConnectionLimits: Sendable {
         self.perAddressMax = perAddressMax
     }
 
-    var open: Int { counts.withLock { $0.total } }
-
     /// Takes a place for a connection from `address`; false when a limit is reached.
     func admit(_ address: String) -> Bool {
         counts.withLock { counts in

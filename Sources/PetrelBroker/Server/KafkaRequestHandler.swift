@@ -88,7 +88,8 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Reads while this connection and the broker have room for more requests.
     private func updateReading() {
         guard let channel else { return }
-        let shouldRead = pending < Self.pendingMax && pendingBytes < connectionBytesMax && !(budget.isSpent && budget.pause(self))
+        // `pause` registers this connection to be woken only when the budget is spent.
+        let shouldRead = pending < Self.pendingMax && pendingBytes < connectionBytesMax && !budget.pause(self)
         guard shouldRead != reading else { return }
         reading = shouldRead
         channel.setOption(ChannelOptions.autoRead, value: shouldRead).whenComplete { _ in }
@@ -103,7 +104,7 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     /// through a `FileRegion`) at its place. The descriptors are closed once written, or failed.
     static func write(_ response: BrokerResponse, to channel: any Channel) -> EventLoopFuture<Void> {
         let handles = response.fileParts.map { NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: $0.descriptor) }
-        func closeHandles() { for handle in handles { try? handle.close() } }
+        @Sendable func closeHandles() { for handle in handles { try? handle.close() } }
         // Responses are bounded well below this (fetch.max.bytes); a size that does not fit
         // the frame's int32 is a bug to report, not a reason to crash the broker.
         guard let size = Int32(exactly: response.messageBytes) else {

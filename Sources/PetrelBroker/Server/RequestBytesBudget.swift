@@ -14,8 +14,6 @@ final class RequestBytesBudget: Sendable {
 
     init(bytesMax: Int) { self.bytesMax = bytesMax }
 
-    var queuedBytes: Int { state.withLock { $0.queuedBytes } }
-    var isSpent: Bool { state.withLock { $0.queuedBytes >= bytesMax } }
 
     func take(_ bytes: Int) { state.withLock { $0.queuedBytes += bytes } }
 

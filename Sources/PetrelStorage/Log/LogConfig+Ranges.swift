@@ -1,6 +1,6 @@
-/// The values each size setting may take, for those who read settings from operators (the
-/// broker's properties, CreateTopics configs), so that a bad value is refused where it is read,
-/// naming the setting. The same bounds as `validated()`.
+/// The values each size setting may take: the bounds `validated()` checks, also for those who
+/// read settings from operators (the broker's properties) and refuse a bad value where it is
+/// read, naming the setting.
 extension LogConfig {
     /// `segment.bytes`: from one RecordBatch v2 header; offset-index positions are int32.
     public static var segmentBytesRange: ClosedRange<Int64> { Int64(segmentBytesMinimum)...Int64(Int32.max) }

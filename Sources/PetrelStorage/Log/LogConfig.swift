@@ -57,15 +57,15 @@ public struct LogConfig: Sendable, Equatable {
         }
         // Kafka's minimum is 14 (a legacy v0 record); below one RecordBatch v2 header no batch
         // fits, and positions in the offset index are int32.
-        try check("segment.bytes", "log.segment.bytes", segmentBytes, Self.segmentBytesMinimum...Int(Int32.max),
+        try check("segment.bytes", "log.segment.bytes", Int64(segmentBytes), Self.segmentBytesRange,
                   "the smallest RecordBatch v2 is \(Self.segmentBytesMinimum) bytes; offset-index positions are int32")
         try check("segment.ms", "log.roll.ms", segmentMs, 1...Int64.max, "Kafka's minimum")
         // Kafka's minimum is 4; a time index keeps its last slot for the entry written at the roll,
         // so two 12-byte time-index entries (and one 8-byte offset-index entry) is the least that works.
-        try check("segment.index.bytes", "log.index.size.max.bytes", segmentIndexBytes, Self.segmentIndexBytesMinimum...Int(Int32.max),
+        try check("segment.index.bytes", "log.index.size.max.bytes", Int64(segmentIndexBytes), Self.segmentIndexBytesRange,
                   "two 12-byte time-index entries, one of them kept for the roll")
         try check("index.interval.bytes", "log.index.interval.bytes", indexIntervalBytes, 0...Int(Int32.max), "Kafka's range")
-        try check("max.message.bytes", "message.max.bytes", maxMessageBytes, 0...Int(Int32.max), "Kafka's range")
+        try check("max.message.bytes", "message.max.bytes", Int64(maxMessageBytes), Self.maxMessageBytesRange, "Kafka's range")
         try check("retention.ms", "log.retention.ms", retentionMs, -1...Int64.max, "-1 keeps everything")
         try check("retention.bytes", "log.retention.bytes", retentionBytes, -1...Int64.max, "-1 means no bound")
         try check("producer.id.expiration.ms", "producer.id.expiration.ms", producerIdExpirationMs, 1...Int64.max, "Kafka's minimum")
