@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "PetrelStorage", targets: ["PetrelStorage"]),
         .library(name: "PetrelRepair", targets: ["PetrelRepair"]),
         .library(name: "PetrelProtocol", targets: ["PetrelProtocol"]),
+        .library(name: "PetrelCoordinator", targets: ["PetrelCoordinator"]),
         .library(name: "PetrelBroker", targets: ["PetrelBroker"]),
         .executable(name: "petrel", targets: ["petrel"]),
     ],
@@ -53,11 +54,20 @@ let package = Package(
             dependencies: ["PetrelFormat", "PetrelStorage"],
             swiftSettings: swiftSettings
         ),
+        // Group and transaction coordinators: no NIO and no `Log`; they reach their internal
+        // topics through the `PartitionWriter` the broker implements, and time through an
+        // injected scheduler.
+        .target(
+            name: "PetrelCoordinator",
+            dependencies: ["PetrelFormat", "PetrelStorage", "PetrelProtocol"],
+            swiftSettings: swiftSettings
+        ),
         // The Kafka-compatible broker: SwiftNIO for the network, PetrelStorage underneath.
         .target(
             name: "PetrelBroker",
             dependencies: [
-                "PetrelFormat", "PetrelStorage", "PetrelProtocol",
+                "PetrelFormat", "PetrelStorage", "PetrelProtocol", "PetrelCoordinator",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -104,7 +114,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PetrelBrokerTests",
-            dependencies: ["PetrelBroker", "PetrelStorage"],
+            dependencies: ["PetrelBroker", "PetrelStorage", "PetrelProtocol", "PetrelCoordinator", "PetrelFormat"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PetrelCoordinatorTests",
+            dependencies: ["PetrelCoordinator", "PetrelStorage"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -43,13 +43,13 @@ extension Broker {
             do throws(TopicConfigs.Invalid) { _ = try TopicConfigs.logConfig(overrides, base: config.log) } catch {
                 return refused(.invalidConfig, error.message)
             }
-            guard topicInfo(topic.name) == nil else { return refused(.topicAlreadyExists, "topic \(topic.name) already exists") }
-            do throws(TopicChangeError) { try checkPartitionBudget(adding: Int(partitions), alreadyInRequest: partitionsInRequest) } catch {
+            guard topics.info(topic.name) == nil else { return refused(.topicAlreadyExists, "topic \(topic.name) already exists") }
+            do throws(TopicRegistry.TopicChangeError) { try topics.checkPartitionBudget(adding: Int(partitions), alreadyInRequest: partitionsInRequest) } catch {
                 return refused(error.code, error.message)
             }
             partitionsInRequest += Int(partitions)
             if !request.validateOnly {
-                do { try createTopic(topic.name, partitions: partitions, configs: overrides) } catch let error as TopicChangeError {
+                do { try topics.create(topic.name, partitions: partitions, configs: overrides) } catch let error as TopicRegistry.TopicChangeError {
                     return refused(error.code, error.message)
                 } catch {
                     return refused(.kafkaStorageError, "\(error)")
@@ -61,8 +61,8 @@ extension Broker {
 
     func deleteTopics(_ request: DeleteTopicsRequest) -> DeleteTopicsResponse {
         DeleteTopicsResponse(results: request.topicNames.map { name in
-            guard topicInfo(name) != nil else { return (name, .unknownTopicOrPartition) }
-            do { try deleteTopic(name) } catch {
+            guard topics.info(name) != nil else { return (name, .unknownTopicOrPartition) }
+            do { try topics.delete(name) } catch {
                 logger.error("deleting topic \(name) failed: \(error)")
                 return (name, .kafkaStorageError)
             }
@@ -73,17 +73,17 @@ extension Broker {
     func createPartitions(_ request: CreatePartitionsRequest) -> CreatePartitionsResponse {
         var partitionsInRequest = 0
         return CreatePartitionsResponse(results: request.topics.map { topic in
-            guard let info = topicInfo(topic.name) else { return (topic.name, .unknownTopicOrPartition, "no topic \(topic.name)") }
+            guard let info = topics.info(topic.name) else { return (topic.name, .unknownTopicOrPartition, "no topic \(topic.name)") }
             guard topic.count > info.partitions else {
                 return (topic.name, .invalidPartitions, "topic \(topic.name) has \(info.partitions) partitions; the count can only grow")
             }
             let adding = Int(topic.count - info.partitions)
-            do throws(TopicChangeError) { try checkPartitionBudget(adding: adding, alreadyInRequest: partitionsInRequest) } catch {
+            do throws(TopicRegistry.TopicChangeError) { try topics.checkPartitionBudget(adding: adding, alreadyInRequest: partitionsInRequest) } catch {
                 return (topic.name, error.code, error.message)
             }
             partitionsInRequest += adding
             if !request.validateOnly {
-                do { try addPartitions(topic.name, count: topic.count) } catch let error as TopicChangeError {
+                do { try topics.addPartitions(topic.name, count: topic.count) } catch let error as TopicRegistry.TopicChangeError {
                     return (topic.name, error.code, error.message)
                 } catch {
                     return (topic.name, .kafkaStorageError, "\(error)")
@@ -104,8 +104,8 @@ extension Broker {
     /// Topic settings as Kafka names them: the topic's overrides (source 1, DYNAMIC_TOPIC_CONFIG)
     /// over the broker's log settings (source 5, DEFAULT_CONFIG).
     func topicConfigs(_ name: String) -> [DescribeConfigsResponse.Config] {
-        let overrides = topicOverrides(name)
-        let log = logConfig(forTopic: name)
+        let overrides = topics.overrides(of: name)
+        let log = topics.logConfig(of: name)
         let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
         let effective: [(String, String, Int8)] = [
             ("cleanup.policy", "delete", 7),
@@ -176,7 +176,7 @@ extension Broker {
             var configs: [DescribeConfigsResponse.Config]
             switch resource.resourceType {
             case DescribeConfigsRequest.topicResource:
-                guard topicInfo(resource.resourceName) != nil else { return failed(.unknownTopicOrPartition, "no topic \(resource.resourceName)") }
+                guard topics.info(resource.resourceName) != nil else { return failed(.unknownTopicOrPartition, "no topic \(resource.resourceName)") }
                 configs = topicConfigs(resource.resourceName)
             case DescribeConfigsRequest.brokerResource:
                 // An empty name asks for the cluster-wide defaults, which are this broker's.
@@ -196,7 +196,7 @@ extension Broker {
     func offsetForLeaderEpoch(_ request: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse {
         OffsetForLeaderEpochResponse(topics: request.topics.map { topic in
             (topic.topic, topic.partitions.map { partition in
-                guard let log = log(topic.topic, partition.partition) else {
+                guard let log = replicaManager.partition(topic.topic, partition.partition)?.log else {
                     return .init(errorCode: .unknownTopicOrPartition, partition: partition.partition, leaderEpoch: -1, endOffset: -1)
                 }
                 return .init(errorCode: .none, partition: partition.partition, leaderEpoch: 0, endOffset: log.logEndOffset)

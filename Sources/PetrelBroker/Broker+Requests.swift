@@ -33,7 +33,8 @@ extension Broker {
             ApiVersionsResponse().write(version: version, to: &writer)
         case .metadata:
             let request = try MetadataRequest.read(version: version, from: &reader)
-            metadata(request).write(version: version, to: &writer)
+            // Blocking: it may create topics.
+            await executor.run { [self] in metadata(request) }.write(version: version, to: &writer)
         case .produce:
             let request = try ProduceRequest.read(version: version, from: &reader)
             let response = await produce(request, version: version)
@@ -44,22 +45,22 @@ extension Broker {
             let (response, files) = await fetch(request)
             response.write(version: version, to: &writer)
             // Each external part's tag is the index of its file slice.
-            return BrokerResponse(bytes: writer.bytes, fileParts: writer.externalParts.map { part in
+            return BrokerResponse(bytes: writer.bytes, fileParts: writer.externalParts.map { part -> BrokerResponse.FilePart in
                 BrokerResponse.FilePart(position: part.position, descriptor: files[part.tag].descriptor,
                                         fileOffset: files[part.tag].offset, count: part.count)
             })
         case .listOffsets:
             let request = try ListOffsetsRequest.read(version: version, from: &reader)
-            listOffsets(request).write(version: version, to: &writer)
+            await executor.run { [self] in listOffsets(request) }.write(version: version, to: &writer)
         case .createTopics:
             let request = try CreateTopicsRequest.read(version: version, from: &reader)
-            createTopics(request).write(version: version, to: &writer)
+            await executor.run { [self] in createTopics(request) }.write(version: version, to: &writer)
         case .deleteTopics:
             let request = try DeleteTopicsRequest.read(version: version, from: &reader)
-            deleteTopics(request).write(version: version, to: &writer)
+            await executor.run { [self] in deleteTopics(request) }.write(version: version, to: &writer)
         case .createPartitions:
             let request = try CreatePartitionsRequest.read(version: version, from: &reader)
-            createPartitions(request).write(version: version, to: &writer)
+            await executor.run { [self] in createPartitions(request) }.write(version: version, to: &writer)
         case .describeConfigs:
             let request = try DescribeConfigsRequest.read(version: version, from: &reader)
             describeConfigs(request).write(version: version, to: &writer)
@@ -68,7 +69,8 @@ extension Broker {
             offsetForLeaderEpoch(request).write(version: version, to: &writer)
         case .initProducerId:
             let request = try InitProducerIdRequest.read(version: version, from: &reader)
-            initProducerId(request).write(version: version, to: &writer)
+            // Blocking: reserving a block of ids writes a file.
+            await executor.run { [self] in initProducerId(request) }.write(version: version, to: &writer)
         default:
             throw ProtocolError(.unknownApiKey(header.apiKey), position: 0)
         }
@@ -83,42 +85,40 @@ extension Broker {
     static let clusterAuthorizedOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | 1 << $1 }
 
     func metadata(_ request: MetadataRequest) -> MetadataResponse {
-        var names = request.topics?.compactMap(\.name) ?? topicNames()
+        var names = request.topics?.compactMap(\.name) ?? topics.names
         names = Array(NSOrderedSet(array: names)) as? [String] ?? names
-        var topics: [MetadataResponse.Topic] = []
+        var answers: [MetadataResponse.Topic] = []
         let topicOperations = request.includeTopicAuthorizedOperations ? Self.topicAuthorizedOperations : Int32.min
         for name in names {
             guard TopicPartition.isValidTopicName(name) else {
                 // INVALID_TOPIC_EXCEPTION: librdkafka then fails the messages at once instead
                 // of holding them for message.timeout.ms.
-                topics.append(.init(errorCode: .invalidTopicException, name: name, partitions: []))
+                answers.append(.init(errorCode: .invalidTopicException, name: name, partitions: []))
                 continue
             }
-            var info = topicInfo(name)
-            if info == nil, request.allowAutoTopicCreation, let created = autoCreate(name) {
+            var info = topics.info(name)
+            if info == nil, request.allowAutoTopicCreation, let created = topics.autoCreate(name) {
                 switch created {
                 case let .success(created): info = created
                 case let .failure(error):
-                    topics.append(.init(errorCode: error.code, name: name, partitions: []))
+                    answers.append(.init(errorCode: error.code, name: name, partitions: []))
                     continue
                 }
             }
             guard let info else {
-                topics.append(.init(errorCode: .unknownTopicOrPartition, name: name, partitions: []))
+                answers.append(.init(errorCode: .unknownTopicOrPartition, name: name, partitions: []))
                 continue
             }
             let partitions = (0..<info.partitions).map {
                 MetadataResponse.Partition(partitionIndex: $0, leaderId: config.nodeId, leaderEpoch: 0,
                                            replicaNodes: [config.nodeId], isrNodes: [config.nodeId])
             }
-            topics.append(.init(name: name, topicId: info.topicId, partitions: partitions, topicAuthorizedOperations: topicOperations))
+            answers.append(.init(name: name, topicId: info.topicId, partitions: partitions, topicAuthorizedOperations: topicOperations))
         }
         return MetadataResponse(brokers: [.init(nodeId: config.nodeId, host: advertisedHost, port: advertisedPort)],
-                                clusterId: clusterId, controllerId: config.nodeId, topics: topics,
+                                clusterId: clusterId, controllerId: config.nodeId, topics: answers,
                                 clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? Self.clusterAuthorizedOperations : Int32.min)
     }
-
-    func topicNames() -> [String] { Set(manager.partitions.map(\.topic)).sorted() }
 
     // MARK: ListOffsets
 
@@ -132,7 +132,7 @@ extension Broker {
 
     private func listOffset(topic: String, _ partition: ListOffsetsRequest.Partition) -> ListOffsetsResponse.Partition {
         let index = partition.partitionIndex
-        guard let log = log(topic, index) else { return .init(partitionIndex: index, errorCode: .unknownTopicOrPartition) }
+        guard let log = replicaManager.partition(topic, index)?.log else { return .init(partitionIndex: index, errorCode: .unknownTopicOrPartition) }
         switch partition.timestamp {
         case ListOffsetsRequest.earliestTimestamp:
             return .init(partitionIndex: index, errorCode: .none, timestamp: -1, offset: log.logStartOffset, leaderEpoch: 0)
@@ -148,7 +148,7 @@ extension Broker {
                 return .init(partitionIndex: index, errorCode: .none, timestamp: found.timestamp, offset: found.offset, leaderEpoch: 0)
             } catch {
                 logger.error("ListOffsets of \(topic)-\(index) at timestamp \(partition.timestamp) failed: \(error)")
-                return .init(partitionIndex: index, errorCode: Self.fetchErrorCode(for: error))
+                return .init(partitionIndex: index, errorCode: ReplicaManager.fetchErrorCode(for: error))
             }
         }
     }

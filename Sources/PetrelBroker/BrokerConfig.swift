@@ -42,6 +42,13 @@ public struct BrokerConfig: Sendable {
     /// `petrel.max.partitions.per.request`: partitions one CreateTopics or CreatePartitions
     /// request (or one auto-creation) may add.
     public var requestPartitionsMax = 1_000
+    /// `petrel.storage.threads` (Kafka's `num.io.threads` plays the part): the threads of the
+    /// storage executor, where every blocking storage call of a request runs. fsync-bound
+    /// work waits on the disk, not the CPU, so there are more of them than cores.
+    public var storageThreads = 8
+    /// `petrel.storage.queued.jobs.max`: storage calls waiting for a thread; callers beyond
+    /// it suspend until one leaves the queue.
+    public var storageQueuedJobsMax = 1_024
     /// `log.retention.check.interval.ms`.
     public var retentionCheckIntervalMs: Int64 = 300_000
     /// `producer.id.expiration.check.interval.ms` is not read: expiry runs with retention.
@@ -86,6 +93,8 @@ public struct BrokerConfig: Sendable {
             case "connections.max.idle.ms": connectionsIdleMsMax = try setting.int64(in: 1...Int64.max)
             case "max.broker.partitions": brokerPartitionsMax = try setting.int(in: 1...Int64(Int32.max))
             case "petrel.max.partitions.per.request": requestPartitionsMax = try setting.int(in: 1...Int64(Int32.max))
+            case "petrel.storage.threads": storageThreads = try setting.int(in: 1...1_024)
+            case "petrel.storage.queued.jobs.max": storageQueuedJobsMax = try setting.int(in: 1...1_000_000)
             case "log.segment.bytes": log.segmentBytes = try setting.int(in: LogConfig.segmentBytesRange)
             case "log.index.size.max.bytes": log.segmentIndexBytes = try setting.int(in: LogConfig.segmentIndexBytesRange)
             case "log.index.interval.bytes": log.indexIntervalBytes = try setting.int(in: 0...Int64(Int32.max))

@@ -25,11 +25,11 @@ import Testing
         let io = FaultInjectingFileIO()
         let broker = try Broker(config: config(), io: io)
         io.inject(.failMkdir(pathSuffix: "/orders-2", errno: ENOSPC))
-        #expect(throws: StorageError.self) { try broker.createTopic("orders", partitions: 4) }
+        #expect(throws: StorageError.self) { try broker.topics.create("orders", partitions: 4) }
         #expect(try partitionDirectories("orders").isEmpty, "the partitions created before the failure are removed")
-        #expect(broker.topicInfo("orders") == nil)
+        #expect(broker.topics.info("orders") == nil)
         io.clearFaults()
-        try broker.createTopic("orders", partitions: 4)
+        try broker.topics.create("orders", partitions: 4)
         #expect(try partitionDirectories("orders") == ["orders-0", "orders-1", "orders-2", "orders-3"])
         try broker.close()
     }
@@ -37,13 +37,13 @@ import Testing
     @Test func aPartitionWhoseLogCannotOpenLeavesNoDirectory() throws {
         let io = FaultInjectingFileIO()
         let broker = try Broker(config: config(), io: io)
-        try broker.createTopic("grow", partitions: 1)
+        try broker.topics.create("grow", partitions: 1)
         io.inject(.failTruncates(errno: ENOSPC))
-        #expect(throws: StorageError.self) { try broker.addPartitions("grow", count: 2) }
+        #expect(throws: StorageError.self) { try broker.topics.addPartitions("grow", count: 2) }
         #expect(try partitionDirectories("grow") == ["grow-0"])
         io.clearFaults()
-        try broker.addPartitions("grow", count: 2)
-        #expect(broker.topicInfo("grow")?.partitions == 2)
+        try broker.topics.addPartitions("grow", count: 2)
+        #expect(broker.topics.info("grow")?.partitions == 2)
         try broker.close()
     }
 
@@ -51,7 +51,7 @@ import Testing
         let broker = try Broker(config: config("num.partitions=4\n"))
         let ids = await withTaskGroup(of: [UInt8]?.self) { group in
             for _ in 0..<16 {
-                group.addTask { (try? broker.autoCreate("raced")?.get())?.topicId }
+                group.addTask { (try? broker.topics.autoCreate("raced")?.get())?.topicId }
             }
             var ids: [[UInt8]?] = []
             for await id in group { ids.append(id) }
@@ -75,7 +75,7 @@ import Testing
         #expect(create([("a", 5), ("b", 5)]) == [.none, .invalidPartitions], "the bound is per request")
         #expect(create([("c", 6)]) == [.policyViolation], "5 held + 6 > max.broker.partitions")
         #expect(create([("d", 5)]) == [.none])
-        #expect(broker.partitionCount == 10)
+        #expect(broker.topics.partitionCount == 10)
         try broker.close()
     }
 
@@ -88,7 +88,7 @@ import Testing
         #expect(create("bad", [("retention.mss", "1")]).errorCode == .invalidConfig)
         #expect(create("bad", [("retention.ms", "soon")]).errorCode == .invalidConfig)
         #expect(create("bad", [("cleanup.policy", "compact")]).errorCode == .invalidConfig, "compaction does not exist yet: refused, not ignored")
-        #expect(broker!.topicInfo("bad") == nil)
+        #expect(broker!.topics.info("bad") == nil)
         #expect(create("kept", [("retention.ms", "12345"), ("segment.bytes", "1048576"), ("unclean.leader.election.enable", "false")]).errorCode == .none)
         #expect(broker!.manager.log(for: TopicPartition(topic: "kept", partition: 1))?.config.retentionMs == 12345)
         try broker!.close()
@@ -114,7 +114,7 @@ import Testing
         #expect(create("holes", [(0, [1]), (2, [1])]).errorCode == .invalidPartitions)
         let created = create("manual", [(0, [1]), (1, [1]), (2, [1])])
         #expect(created.errorCode == .none && created.numPartitions == 3)
-        #expect(broker.topicInfo("manual")?.partitions == 3)
+        #expect(broker.topics.info("manual")?.partitions == 3)
         try broker.close()
     }
 

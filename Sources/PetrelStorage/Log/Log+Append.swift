@@ -20,11 +20,12 @@ public enum AppendOrigin: Sendable {
 /// One append waiting for the writer.
 final class PendingAppend: @unchecked Sendable {
     // Safe: `result` is written and read only under the log's queue condition; the batches'
-    // memory belongs to the appender, which waits (inside `append`) until `result` is set.
+    // memory belongs to `owner` (asynchronous appends) or to the appender, which waits (inside
+    // `append`) until `result` is set.
     let batches: [BatchToWrite]
     let baseOffsetFields: OwnedBytes
-    /// The batches' bytes when the log holds its own copy (asynchronous appends).
-    let ownedBatches: OwnedBytes?
+    /// What keeps the batches' bytes alive for an asynchronous append (the caller's lent bytes).
+    let owner: (any AppendableBytes)?
     let info: AppendInfo
     let bytes: Int
     var result: Result<AppendInfo, StorageError>?
@@ -37,15 +38,33 @@ final class PendingAppend: @unchecked Sendable {
         onComplete(result)
     }
 
-    init(batches: [BatchToWrite], baseOffsetFields: OwnedBytes, ownedBatches: OwnedBytes?, info: AppendInfo, bytes: Int,
+    init(batches: [BatchToWrite], baseOffsetFields: OwnedBytes, owner: (any AppendableBytes)?, info: AppendInfo, bytes: Int,
          onComplete: @escaping @Sendable (Result<AppendInfo, StorageError>) -> Void) {
         self.batches = batches
         self.baseOffsetFields = baseOffsetFields
-        self.ownedBatches = ownedBatches
+        self.owner = owner
         self.info = info
         self.bytes = bytes
         self.onComplete = onComplete
     }
+}
+
+/// An asynchronous append that found the queue full, waiting in line for the writer to admit
+/// it. `admit` runs with the queue lock held.
+struct ParkedAppend {
+    let bytes: Int
+    let admit: () -> Void
+}
+
+/// Bytes lent to an asynchronous append without a copy: the log holds the value until the
+/// append completes, and reads `unsafeBytes` meanwhile.
+public protocol AppendableBytes: Sendable {
+    /// The bytes: valid and unchanged for as long as this value lives.
+    var unsafeBytes: UnsafeRawBufferPointer { get }
+}
+
+extension OwnedBytes: AppendableBytes {
+    var unsafeBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(buffer) }
 }
 
 extension Log {
@@ -79,32 +98,66 @@ extension Log {
     public func append(_ records: [UInt8], origin: AppendOrigin = .client) async throws(StorageError) -> AppendInfo {
         let owned = OwnedBytes(byteCount: records.count)
         records.withUnsafeBytes { owned.buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let bytes = UnsafeRawBufferPointer(start: owned.buffer.baseAddress, count: records.count)
-        let validated = try validate(bytes, origin: origin)
+        return try await append(owned, origin: origin)
+    }
+
+    /// Appends bytes the caller lends without a copy (a slice of a request as it arrived): the
+    /// log keeps `records` alive, and writes its bytes with `pwritev`, until the append
+    /// completes. Never blocks the calling thread: when the append queue is full the append
+    /// waits in line (first come, first admitted) and the writer admits it once there is room.
+    @discardableResult
+    public func append(_ records: some AppendableBytes, origin: AppendOrigin = .client) async throws(StorageError) -> AppendInfo {
+        let validated = try validate(records.unsafeBytes, origin: origin)
+        let bytes = validated.reduce(0) { $0 + $1.bytes.count }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<AppendInfo, StorageError>, Never>) in
             queueCondition.lock()
             defer { queueCondition.unlock() }
-            do throws(StorageError) {
-                if case let .duplicate(info) = try enqueueLocked(validated, ownedBatches: owned, onComplete: { continuation.resume(returning: $0) }) {
-                    continuation.resume(returning: .success(info))
-                    return
-                }
-            } catch {
-                continuation.resume(returning: .failure(error))
-                return
-            }
-            if !writerActive {
-                writerActive = true
-                writerQueue.async { [self] in
-                    queueCondition.lock()
-                    drainQueueLocked()
-                    writerActive = false
-                    queueCondition.broadcast()
-                    queueCondition.unlock()
+            // Called with the queue lock held, now or by the writer once there is room.
+            let admit: () -> Void = { [self] in
+                do throws(StorageError) {
+                    if case let .duplicate(info) = try enqueueLocked(validated, keepingAlive: records, waitForSpace: false,
+                                                                     onComplete: { continuation.resume(returning: $0) }) {
+                        continuation.resume(returning: .success(info))
+                    }
+                } catch {
+                    continuation.resume(returning: .failure(error))
                 }
             }
+            if offlineError != nil || (parkedAppends.isEmpty && hasQueueSpaceLocked(forBytes: bytes)) {
+                admit()
+            } else {
+                parkedAppends.append(ParkedAppend(bytes: bytes, admit: admit))
+            }
+            startWriterLocked()
         }
         return try result.get()
+    }
+
+    /// Starts the log's writer on its queue unless one is running (which drains what this
+    /// caller queued before it stops). Called with the queue lock held.
+    private func startWriterLocked() {
+        guard !writerActive, !queue.isEmpty || !parkedAppends.isEmpty else { return }
+        writerActive = true
+        writerQueue.async { [self] in
+            queueCondition.lock()
+            drainQueueLocked()
+            writerActive = false
+            queueCondition.broadcast()
+            queueCondition.unlock()
+        }
+    }
+
+    func hasQueueSpaceLocked(forBytes bytes: Int) -> Bool {
+        queuedBytes == 0 || queuedBytes + bytes <= config.appendQueueBytesMax
+    }
+
+    /// Admits parked asynchronous appends, oldest first, while the queue has room for them (all
+    /// of them once the log is offline: they fail at once). Called with the queue lock held.
+    func admitParkedAppendsLocked() {
+        while let next = parkedAppends.first, offlineError != nil || hasQueueSpaceLocked(forBytes: next.bytes) {
+            parkedAppends.removeFirst()
+            next.admit()
+        }
     }
 
     private struct ValidatedBatch {
@@ -150,7 +203,7 @@ extension Log {
         queueCondition.lock()
         defer { queueCondition.unlock() }
         let pending: PendingAppend
-        switch try enqueueLocked(batches, ownedBatches: nil, onComplete: { _ in done.signal() }) {
+        switch try enqueueLocked(batches, keepingAlive: nil, waitForSpace: true, onComplete: { _ in done.signal() }) {
         case let .duplicate(info): return info
         case let .queued(queued): pending = queued
         }
@@ -177,13 +230,14 @@ extension Log {
     }
 
     /// Checks producer sequences, assigns offsets and queues an append; called with the queue
-    /// lock held. Waits while the queue holds `appendQueueBytesMax`.
+    /// lock held. With `waitForSpace` (synchronous appends) it waits while the queue holds
+    /// `appendQueueBytesMax`; asynchronous appends are admitted only when there is room.
     private func enqueueLocked(
-        _ batches: [ValidatedBatch], ownedBatches: OwnedBytes?,
+        _ batches: [ValidatedBatch], keepingAlive owner: (any AppendableBytes)?, waitForSpace: Bool,
         onComplete: @escaping @Sendable (Result<AppendInfo, StorageError>) -> Void
     ) throws(StorageError) -> Enqueued {
         let bytes = batches.reduce(0) { $0 + $1.bytes.count }
-        while offlineError == nil && queuedBytes > 0 && queuedBytes + bytes > config.appendQueueBytesMax { queueCondition.wait() }
+        while waitForSpace && offlineError == nil && !hasQueueSpaceLocked(forBytes: bytes) { queueCondition.wait() }
         if let offlineError { throw offlineError }
         for batch in batches where batch.producerId >= 0 && !batch.isControl {
             let decision = try producerState.check(producerId: batch.producerId, epoch: batch.producerEpoch,
@@ -217,7 +271,7 @@ extension Log {
         }
         let info = AppendInfo(firstOffset: first, lastOffset: nextOffset - 1,
                               maxTimestamp: batches.map(\.maxTimestamp).max()!, recordsCount: batches.reduce(0) { $0 + $1.recordsCount })
-        let pending = PendingAppend(batches: toWrite, baseOffsetFields: fields, ownedBatches: ownedBatches, info: info,
+        let pending = PendingAppend(batches: toWrite, baseOffsetFields: fields, owner: owner, info: info,
                                     bytes: bytes, onComplete: onComplete)
         queue.append(pending)
         queuedBytes += bytes
@@ -257,6 +311,7 @@ extension Log {
                 nextOffset = published
                 producerState.forget(from: nextOffset)
             }
+            admitParkedAppendsLocked()
             queueCondition.broadcast()  // appenders waiting for queue space
         }
     }

@@ -30,6 +30,8 @@ public final class Log: @unchecked Sendable {
     /// Appends waiting for the writer, oldest first (a deque: the writer takes from the front).
     var queue: Deque<PendingAppend> = []
     var queuedBytes = 0
+    /// Asynchronous appends waiting for room in the queue, oldest first.
+    var parkedAppends: Deque<ParkedAppend> = []
     var writerActive = false
     var nextOffset: Int64
     var offlineError: StorageError?
@@ -80,6 +82,8 @@ public final class Log: @unchecked Sendable {
 
     /// Appends waiting for the writer (for tests that line up a group).
     var queuedAppendCount: Int { queueCondition.withLock { queue.count } }
+    /// Asynchronous appends waiting for room in the queue (for tests).
+    var parkedAppendCount: Int { queueCondition.withLock { parkedAppends.count } }
 
     func setLogEndOffset(_ offset: Int64) { logEndOffsetValue.store(offset, ordering: .releasing) }
     func setLogStartOffset(_ offset: Int64) { logStartOffsetValue.store(offset, ordering: .releasing) }
@@ -134,6 +138,7 @@ public final class Log: @unchecked Sendable {
             for pending in queue { pending.complete(.failure(error)) }
             queue.removeAll()
             queuedBytes = 0
+            admitParkedAppendsLocked()
             queueCondition.broadcast()
         }
     }

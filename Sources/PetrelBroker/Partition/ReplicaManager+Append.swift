@@ -1,0 +1,100 @@
+import PetrelFormat
+import PetrelProtocol
+import PetrelStorage
+
+extension ReplicaManager {
+    /// The records a produce carries for one partition.
+    struct AppendEntry: Sendable {
+        var partition: TopicPartition
+        /// As sent: a slice of the request.
+        var records: ArraySlice<UInt8>?
+        /// The topic's `compression.type` when it names a codec: batches are stored in it.
+        var storedCodec: CompressionCodec?
+    }
+
+    /// What an append of one partition came to.
+    struct AppendResult: Sendable, Equatable {
+        var errorCode: ErrorCode
+        var errorMessage: String?
+        var baseOffset: Int64 = -1
+        var logStartOffset: Int64 = -1
+    }
+
+    /// Appends each entry's records to its partition — the partitions of one request
+    /// concurrently, a partition named twice in order — and returns once each is acknowledged
+    /// under its log's flush policy (on a single node that is `acks=all` too: the leader is the
+    /// whole ISR). Results are in the entries' order.
+    func appendRecords(_ entries: [AppendEntry], produceVersion: Int16) async -> [AppendResult] {
+        var byPartition: [TopicPartition: [Int]] = [:]
+        for (index, entry) in entries.enumerated() { byPartition[entry.partition, default: []].append(index) }
+        return await withTaskGroup(of: [(Int, AppendResult)].self) { group in
+            for indices in byPartition.values {
+                group.addTask {
+                    var results: [(Int, AppendResult)] = []
+                    for index in indices { results.append((index, await self.append(entries[index], produceVersion: produceVersion))) }
+                    return results
+                }
+            }
+            var results = [AppendResult?](repeating: nil, count: entries.count)
+            for await partitionResults in group {
+                for (index, result) in partitionResults { results[index] = result }
+            }
+            return results.map { $0! }
+        }
+    }
+
+    private func append(_ entry: AppendEntry, produceVersion: Int16) async -> AppendResult {
+        guard let partition = partition(entry.partition) else { return AppendResult(errorCode: .unknownTopicOrPartition) }
+        if let refusal = Self.checkOneBatch(entry.records, version: produceVersion) {
+            return AppendResult(errorCode: .invalidRecord, errorMessage: refusal)
+        }
+        var bytes = Array(entry.records ?? [])
+        let log = partition.log
+        // A batch over max.message.bytes is the log's to refuse (MESSAGE_TOO_LARGE), undecoded.
+        do {
+            if bytes.count <= log.config.maxMessageBytes { bytes = try Self.validatedRecords(bytes, storing: entry.storedCodec) }
+        } catch {
+            logger.debug("produce to \(entry.partition) refused: \(error)")
+            return AppendResult(errorCode: .corruptMessage, errorMessage: "\(error)")
+        }
+        do throws(StorageError) {
+            let info = try await log.append(bytes)
+            purgatory.notify(.partition(entry.partition))
+            return AppendResult(errorCode: .none, baseOffset: info.firstOffset, logStartOffset: log.logStartOffset)
+        } catch {
+            logger.warning("produce to \(entry.partition) failed: \(error)")
+            return AppendResult(errorCode: Self.errorCode(for: error), errorMessage: "\(error)")
+        }
+    }
+
+    /// Kafka's rule for Produce v3 and later (`ProduceRequest.validateRecords`): each partition
+    /// carries exactly one record batch; anything else is INVALID_RECORD for that partition.
+    /// Returns why the records are refused, or nil. (The batch itself is validated by storage.)
+    static func checkOneBatch(_ records: ArraySlice<UInt8>?, version: Int16) -> String? {
+        guard let records, records.count >= RecordBatchLayout.logOverheadBytes else {
+            return "Produce requests with version \(version) must have at least one record batch per partition"
+        }
+        let lengthStart = records.startIndex + RecordBatchLayout.lengthPosition
+        let length = Int(Int32(bitPattern: records[lengthStart..<lengthStart + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+        // A length that is negative or runs past the end is the batch decoder's to report.
+        if length >= 0, records.count > RecordBatchLayout.logOverheadBytes + length {
+            return "Produce requests with version \(version) are only allowed to contain exactly one record batch per partition"
+        }
+        return nil
+    }
+
+    /// Every record of the batch decoded (decompressed when compressed), as Kafka's
+    /// `LogValidator` does: a batch whose CRC matches but whose records or compressed stream are
+    /// damaged is CORRUPT_MESSAGE, never stored for consumers to fail on. When the topic's
+    /// `compression.type` names another codec, the batch comes back recompressed into it.
+    static func validatedRecords(_ bytes: [UInt8], storing codec: CompressionCodec?) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { buffer in
+            // The log checks the CRC of what it stores; checked here too only when the batch is
+            // rebuilt, since a recompressed batch gets a new CRC that would hide the damage.
+            let batch = try RecordBatch(parsing: buffer, limits: DecodeLimits(batchBytesMax: Int(Int32.max)), verifyingCRC: codec != nil)
+            if let codec, let recompressed = try batch.recompressed(to: codec) { return recompressed }
+            try batch.forEachRecord { _ in }
+            return bytes
+        }
+    }
+}
