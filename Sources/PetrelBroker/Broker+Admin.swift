@@ -10,8 +10,8 @@ extension Broker {
     func createTopics(_ request: CreateTopicsRequest) -> CreateTopicsResponse {
         var partitionsInRequest = 0
         return CreateTopicsResponse(topics: request.topics.map { topic in
-            func refused(_ code: ErrorCode, _ message: String) -> CreateTopicsResponse.Topic {
-                .init(name: topic.name, errorCode: code, errorMessage: message)
+            func refused(_ code: ErrorCode, _ message: String) -> CreateTopicsResponse.CreatableTopicResult {
+                .init(name: topic.name, errorCode: code, errorMessage: message, configs: nil)
             }
             guard TopicPartition.isValidTopicName(topic.name) else { return refused(.invalidTopicException, "invalid topic name") }
             let partitions: Int32
@@ -55,41 +55,41 @@ extension Broker {
                     return refused(.kafkaStorageError, "\(error)")
                 }
             }
-            return .init(name: topic.name, errorCode: .none, numPartitions: partitions, replicationFactor: 1)
+            return .init(name: topic.name, errorCode: .none, errorMessage: nil, numPartitions: partitions, replicationFactor: 1, configs: nil)
         })
     }
 
     func deleteTopics(_ request: DeleteTopicsRequest) -> DeleteTopicsResponse {
-        DeleteTopicsResponse(results: request.topicNames.map { name in
-            guard topicInfo(name) != nil else { return (name, .unknownTopicOrPartition) }
+        DeleteTopicsResponse(responses: request.topicNames.map { name in
+            guard topicInfo(name) != nil else { return .init(name: name, errorCode: .unknownTopicOrPartition) }
             do { try deleteTopic(name) } catch {
                 logger.error("deleting topic \(name) failed: \(error)")
-                return (name, .kafkaStorageError)
+                return .init(name: name, errorCode: .kafkaStorageError)
             }
-            return (name, .none)
+            return .init(name: name, errorCode: .none)
         })
     }
 
     func createPartitions(_ request: CreatePartitionsRequest) -> CreatePartitionsResponse {
         var partitionsInRequest = 0
         return CreatePartitionsResponse(results: request.topics.map { topic in
-            guard let info = topicInfo(topic.name) else { return (topic.name, .unknownTopicOrPartition, "no topic \(topic.name)") }
+            guard let info = topicInfo(topic.name) else { return .init(name: topic.name, errorCode: .unknownTopicOrPartition, errorMessage: "no topic \(topic.name)") }
             guard topic.count > info.partitions else {
-                return (topic.name, .invalidPartitions, "topic \(topic.name) has \(info.partitions) partitions; the count can only grow")
+                return .init(name: topic.name, errorCode: .invalidPartitions, errorMessage: "topic \(topic.name) has \(info.partitions) partitions; the count can only grow")
             }
             let adding = Int(topic.count - info.partitions)
             do throws(TopicChangeError) { try checkPartitionBudget(adding: adding, alreadyInRequest: partitionsInRequest) } catch {
-                return (topic.name, error.code, error.message)
+                return .init(name: topic.name, errorCode: error.code, errorMessage: error.message)
             }
             partitionsInRequest += adding
             if !request.validateOnly {
                 do { try addPartitions(topic.name, count: topic.count) } catch let error as TopicChangeError {
-                    return (topic.name, error.code, error.message)
+                    return .init(name: topic.name, errorCode: error.code, errorMessage: error.message)
                 } catch {
-                    return (topic.name, .kafkaStorageError, "\(error)")
+                    return .init(name: topic.name, errorCode: .kafkaStorageError, errorMessage: "\(error)")
                 }
             }
-            return (topic.name, .none, nil)
+            return .init(name: topic.name, errorCode: .none, errorMessage: nil)
         })
     }
 
@@ -103,7 +103,7 @@ extension Broker {
 
     /// Topic settings as Kafka names them: the topic's overrides (source 1, DYNAMIC_TOPIC_CONFIG)
     /// over the broker's log settings (source 5, DEFAULT_CONFIG).
-    func topicConfigs(_ name: String) -> [DescribeConfigsResponse.Config] {
+    func topicConfigs(_ name: String) -> [DescribeConfigsResponse.DescribeConfigsResourceResult] {
         let overrides = topicOverrides(name)
         let log = logConfig(forTopic: name)
         let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
@@ -123,16 +123,17 @@ extension Broker {
             ("segment.ms", String(log.segmentMs), 5),
         ]
         var configs = effective.map { name, value, type in
-            DescribeConfigsResponse.Config(name: name, value: overrides[name] ?? value, source: overrides[name] == nil ? 5 : 1, type: type)
+            DescribeConfigsResponse.DescribeConfigsResourceResult(name: name, value: overrides[name] ?? value, configSource: overrides[name] == nil ? 5 : 1,
+                                                                  configType: type, documentation: nil)
         }
         for (name, value) in overrides.sorted(by: { $0.key < $1.key }) where !effective.contains(where: { $0.0 == name }) {
-            configs.append(.init(name: name, value: value, source: 1))
+            configs.append(.init(name: name, value: value, configSource: 1, configType: 2, documentation: nil))
         }
         return configs
     }
 
     /// Every broker setting, as Kafka names them (source 4, STATIC_BROKER_CONFIG).
-    var brokerConfigs: [DescribeConfigsResponse.Config] {
+    var brokerConfigs: [DescribeConfigsResponse.DescribeConfigsResourceResult] {
         let log = config.log
         let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
         let settings: [(String, String, Int8)] = [
@@ -164,16 +165,16 @@ extension Broker {
         ]
         // Read-only: no setting can be changed at run time yet (no AlterConfigs).
         return settings.map {
-            .init(name: $0.0, value: $0.1, readOnly: true, source: config.givenSettings.contains($0.0) ? 4 : 5, type: $0.2)
+            .init(name: $0.0, value: $0.1, readOnly: true, configSource: config.givenSettings.contains($0.0) ? 4 : 5, configType: $0.2, documentation: nil)
         }
     }
 
     func describeConfigs(_ request: DescribeConfigsRequest) -> DescribeConfigsResponse {
         DescribeConfigsResponse(results: request.resources.map { resource in
-            func failed(_ code: ErrorCode, _ message: String) -> DescribeConfigsResponse.Result {
+            func failed(_ code: ErrorCode, _ message: String) -> DescribeConfigsResponse.DescribeConfigsResult {
                 .init(errorCode: code, errorMessage: message, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [])
             }
-            var configs: [DescribeConfigsResponse.Config]
+            var configs: [DescribeConfigsResponse.DescribeConfigsResourceResult]
             switch resource.resourceType {
             case DescribeConfigsRequest.topicResource:
                 guard topicInfo(resource.resourceName) != nil else { return failed(.unknownTopicOrPartition, "no topic \(resource.resourceName)") }
@@ -188,14 +189,14 @@ extension Broker {
                 return failed(.invalidRequest, "resource type \(resource.resourceType) is not supported")
             }
             if let keys = resource.configurationKeys { configs = configs.filter { keys.contains($0.name) } }
-            return .init(errorCode: .none, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: configs)
+            return .init(errorCode: .none, errorMessage: nil, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: configs)
         })
     }
 
     /// A single node has one leader epoch, 0, which ends at the log end offset.
     func offsetForLeaderEpoch(_ request: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse {
         OffsetForLeaderEpochResponse(topics: request.topics.map { topic in
-            (topic.topic, topic.partitions.map { partition in
+            .init(topic: topic.topic, partitions: topic.partitions.map { partition in
                 guard let log = log(topic.topic, partition.partition) else {
                     return .init(errorCode: .unknownTopicOrPartition, partition: partition.partition, leaderEpoch: -1, endOffset: -1)
                 }

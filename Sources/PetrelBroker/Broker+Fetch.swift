@@ -49,10 +49,10 @@ extension Broker {
 
     private func readFetch(_ request: FetchRequest) -> FetchRead {
         var budget = max(0, min(Int(request.maxBytes), config.fetchBytesMax))
-        var read = FetchRead(response: FetchResponse(topics: []), files: [], bytes: 0, hasError: false, observed: [])
+        var read = FetchRead(response: FetchResponse(), files: [], bytes: 0, hasError: false, observed: [])
         var seen = Set<TopicPartition>()
         for topic in request.topics {
-            var partitions: [FetchResponse.Partition] = []
+            var partitions: [FetchResponse.PartitionData] = []
             for partition in topic.partitions {
                 if partition.partition >= 0, TopicPartition.isValidTopicName(topic.topic),
                    !seen.insert(TopicPartition(topic: topic.topic, partition: partition.partition)).inserted {
@@ -62,7 +62,7 @@ extension Broker {
                 if answer.errorCode != .none { read.hasError = true }
                 partitions.append(answer)
             }
-            if !partitions.isEmpty { read.response.topics.append(.init(name: topic.topic, partitions: partitions)) }
+            if !partitions.isEmpty { read.response.responses.append(.init(topic: topic.topic, partitions: partitions)) }
         }
         return read
     }
@@ -70,11 +70,11 @@ extension Broker {
     /// One partition's answer. A partition with an error carries an empty record set, never a
     /// null one: librdkafka rejects a null set as "invalid MessageSetSize -1" and never applies
     /// `auto.offset.reset` (Kafka sends an empty set too).
-    private func readPartition(topic: String, _ partition: FetchRequest.Partition, budget: inout Int,
-                               into read: inout FetchRead) -> FetchResponse.Partition {
-        func failed(_ code: ErrorCode, end: Int64 = -1, start: Int64 = -1) -> FetchResponse.Partition {
+    private func readPartition(topic: String, _ partition: FetchRequest.FetchPartition, budget: inout Int,
+                               into read: inout FetchRead) -> FetchResponse.PartitionData {
+        func failed(_ code: ErrorCode, end: Int64 = -1, start: Int64 = -1) -> FetchResponse.PartitionData {
             .init(partitionIndex: partition.partition, errorCode: code, highWatermark: end, lastStableOffset: end,
-                  logStartOffset: start, records: [])
+                  logStartOffset: start, records: .empty)
         }
         guard let log = log(topic, partition.partition) else { return failed(.unknownTopicOrPartition) }
         let end = log.logEndOffset, start = log.logStartOffset
@@ -104,7 +104,7 @@ extension Broker {
         budget = max(0, budget - count)
         if let file { read.files.append(file) }
         return .init(partitionIndex: partition.partition, errorCode: .none, highWatermark: end, lastStableOffset: end,
-                     logStartOffset: start, records: file == nil ? [] : nil, externalRecords: file.map { (read.files.count - 1, $0.count) })
+                     logStartOffset: start, records: file.map { .external(tag: read.files.count - 1, count: $0.count) } ?? .empty)
     }
 
     /// A read that failed: the offset moved out of range under it (retention), or the storage

@@ -8,35 +8,35 @@ extension Broker {
     // MARK: Produce
 
     func produce(_ request: ProduceRequest, version: Int16) async -> ProduceResponse {
-        var topics: [ProduceResponse.Topic] = []
-        for topic in request.topics {
-            var partitions: [ProduceResponse.Partition] = []
+        var topics: [ProduceResponse.TopicProduceResponse] = []
+        for topic in request.topicData {
+            var partitions: [ProduceResponse.PartitionProduceResponse] = []
             var created: Result<TopicInfo, TopicChangeError>?
             if topicInfo(topic.name) == nil { created = autoCreate(topic.name) }
             let storedCodec = topicOverrides(topic.name)["compression.type"].flatMap(TopicConfigs.codec(compressionType:))
-            for partition in topic.partitions {
+            for partition in topic.partitionData {
                 guard version >= 3 else {
-                    partitions.append(.init(index: partition.index, errorCode: .unsupportedVersion))
+                    partitions.append(.init(index: partition.index, errorCode: .unsupportedVersion, baseOffset: -1))
                     continue
                 }
                 if case let .failure(error) = created {
-                    partitions.append(.init(index: partition.index, errorCode: error.code, errorMessage: error.message))
+                    partitions.append(.init(index: partition.index, errorCode: error.code, baseOffset: -1, errorMessage: error.message))
                     continue
                 }
                 guard let log = log(topic.name, partition.index) else {
-                    partitions.append(.init(index: partition.index, errorCode: .unknownTopicOrPartition))
+                    partitions.append(.init(index: partition.index, errorCode: .unknownTopicOrPartition, baseOffset: -1))
                     continue
                 }
-                if let refusal = Self.checkOneBatch(partition.records, version: version) {
-                    partitions.append(.init(index: partition.index, errorCode: .invalidRecord, errorMessage: refusal))
+                if let refusal = Self.checkOneBatch(partition.records?.inlineBytes, version: version) {
+                    partitions.append(.init(index: partition.index, errorCode: .invalidRecord, baseOffset: -1, errorMessage: refusal))
                     continue
                 }
-                var bytes = Array(partition.records ?? [])
+                var bytes = Array(partition.records?.inlineBytes ?? [])
                 // A batch over max.message.bytes is the log's to refuse (MESSAGE_TOO_LARGE), undecoded.
                 do {
                     if bytes.count <= log.config.maxMessageBytes { bytes = try Self.validatedRecords(bytes, storing: storedCodec) }
                 } catch {
-                    partitions.append(.init(index: partition.index, errorCode: .corruptMessage, errorMessage: "\(error)"))
+                    partitions.append(.init(index: partition.index, errorCode: .corruptMessage, baseOffset: -1, errorMessage: "\(error)"))
                     logger.debug("produce to \(topic.name)-\(partition.index) refused: \(error)")
                     continue
                 }
@@ -46,13 +46,13 @@ extension Broker {
                     partitions.append(.init(index: partition.index, errorCode: .none, baseOffset: info.firstOffset,
                                             logStartOffset: log.logStartOffset))
                 } catch {
-                    partitions.append(.init(index: partition.index, errorCode: Self.errorCode(for: error), errorMessage: "\(error)"))
+                    partitions.append(.init(index: partition.index, errorCode: Self.errorCode(for: error), baseOffset: -1, errorMessage: "\(error)"))
                     logger.warning("produce to \(topic.name)-\(partition.index) failed: \(error)")
                 }
             }
-            topics.append(.init(name: topic.name, partitions: partitions))
+            topics.append(.init(name: topic.name, partitionResponses: partitions))
         }
-        return ProduceResponse(topics: topics)
+        return ProduceResponse(responses: topics)
     }
 
     /// Kafka's rule for Produce v3 and later (`ProduceRequest.validateRecords`): each partition

@@ -20,7 +20,7 @@ extension Broker {
             if api == .apiVersions {
                 // Too new: answer in v0 with our ApiVersions range, so the client retries lower.
                 ResponseHeader.write(correlationId: header.correlationId, apiKey: .apiVersions, apiVersion: 0, to: &writer)
-                ApiVersionsResponse.unsupportedVersion.write(version: 0, to: &writer)
+                try ApiVersionsResponse.unsupportedVersion.write(version: 0, to: &writer)
                 return BrokerResponse(bytes: writer.bytes, fileParts: [])
             }
             throw ProtocolError(.unsupportedVersion(apiKey: header.apiKey, version: header.apiVersion), position: 2)
@@ -30,19 +30,21 @@ extension Broker {
         switch api {
         case .apiVersions:
             _ = try ApiVersionsRequest.read(version: version, from: &reader)
-            ApiVersionsResponse().write(version: version, to: &writer)
+            try ApiVersionsResponse.supported.write(version: version, to: &writer)
         case .metadata:
-            let request = try MetadataRequest.read(version: version, from: &reader)
-            metadata(request).write(version: version, to: &writer)
+            var request = try MetadataRequest.read(version: version, from: &reader)
+            // In v0 an empty list means every topic; from v1 on, null does.
+            if version == 0 && request.topics?.isEmpty == true { request.topics = nil }
+            try metadata(request).write(version: version, to: &writer)
         case .produce:
             let request = try ProduceRequest.read(version: version, from: &reader)
             let response = await produce(request, version: version)
             if request.acks == 0 { return nil }
-            response.write(version: version, to: &writer)
+            try response.write(version: version, to: &writer)
         case .fetch:
             let request = try FetchRequest.read(version: version, from: &reader)
             let (response, files) = await fetch(request)
-            response.write(version: version, to: &writer)
+            try response.write(version: version, to: &writer)
             // Each external part's tag is the index of its file slice.
             return BrokerResponse(bytes: writer.bytes, fileParts: writer.externalParts.map { part in
                 BrokerResponse.FilePart(position: part.position, descriptor: files[part.tag].descriptor,
@@ -50,25 +52,28 @@ extension Broker {
             })
         case .listOffsets:
             let request = try ListOffsetsRequest.read(version: version, from: &reader)
-            listOffsets(request).write(version: version, to: &writer)
+            var response = listOffsets(request)
+            // v1–3 carry no leader epoch, and the schema makes writing one there an error.
+            if version < 4 { response.clearLeaderEpochs() }
+            try response.write(version: version, to: &writer)
         case .createTopics:
             let request = try CreateTopicsRequest.read(version: version, from: &reader)
-            createTopics(request).write(version: version, to: &writer)
+            try createTopics(request).write(version: version, to: &writer)
         case .deleteTopics:
             let request = try DeleteTopicsRequest.read(version: version, from: &reader)
-            deleteTopics(request).write(version: version, to: &writer)
+            try deleteTopics(request).write(version: version, to: &writer)
         case .createPartitions:
             let request = try CreatePartitionsRequest.read(version: version, from: &reader)
-            createPartitions(request).write(version: version, to: &writer)
+            try createPartitions(request).write(version: version, to: &writer)
         case .describeConfigs:
             let request = try DescribeConfigsRequest.read(version: version, from: &reader)
-            describeConfigs(request).write(version: version, to: &writer)
+            try describeConfigs(request).write(version: version, to: &writer)
         case .offsetForLeaderEpoch:
             let request = try OffsetForLeaderEpochRequest.read(version: version, from: &reader)
-            offsetForLeaderEpoch(request).write(version: version, to: &writer)
+            try offsetForLeaderEpoch(request).write(version: version, to: &writer)
         case .initProducerId:
             let request = try InitProducerIdRequest.read(version: version, from: &reader)
-            initProducerId(request).write(version: version, to: &writer)
+            try initProducerId(request).write(version: version, to: &writer)
         default:
             throw ProtocolError(.unknownApiKey(header.apiKey), position: 0)
         }
@@ -85,7 +90,7 @@ extension Broker {
     func metadata(_ request: MetadataRequest) -> MetadataResponse {
         var names = request.topics?.compactMap(\.name) ?? topicNames()
         names = Array(NSOrderedSet(array: names)) as? [String] ?? names
-        var topics: [MetadataResponse.Topic] = []
+        var topics: [MetadataResponse.MetadataResponseTopic] = []
         let topicOperations = request.includeTopicAuthorizedOperations ? Self.topicAuthorizedOperations : Int32.min
         for name in names {
             guard TopicPartition.isValidTopicName(name) else {
@@ -108,10 +113,10 @@ extension Broker {
                 continue
             }
             let partitions = (0..<info.partitions).map {
-                MetadataResponse.Partition(partitionIndex: $0, leaderId: config.nodeId, leaderEpoch: 0,
+                MetadataResponse.MetadataResponsePartition(partitionIndex: $0, leaderId: config.nodeId, leaderEpoch: 0,
                                            replicaNodes: [config.nodeId], isrNodes: [config.nodeId])
             }
-            topics.append(.init(name: name, topicId: info.topicId, partitions: partitions, topicAuthorizedOperations: topicOperations))
+            topics.append(.init(name: name, topicId: Uuid(bytes: info.topicId) ?? .zero, partitions: partitions, topicAuthorizedOperations: topicOperations))
         }
         return MetadataResponse(brokers: [.init(nodeId: config.nodeId, host: advertisedHost, port: advertisedPort)],
                                 clusterId: clusterId, controllerId: config.nodeId, topics: topics,
@@ -130,7 +135,7 @@ extension Broker {
         })
     }
 
-    private func listOffset(topic: String, _ partition: ListOffsetsRequest.Partition) -> ListOffsetsResponse.Partition {
+    private func listOffset(topic: String, _ partition: ListOffsetsRequest.ListOffsetsPartition) -> ListOffsetsResponse.ListOffsetsPartitionResponse {
         let index = partition.partitionIndex
         guard let log = log(topic, index) else { return .init(partitionIndex: index, errorCode: .unknownTopicOrPartition) }
         switch partition.timestamp {
@@ -150,6 +155,15 @@ extension Broker {
                 logger.error("ListOffsets of \(topic)-\(index) at timestamp \(partition.timestamp) failed: \(error)")
                 return .init(partitionIndex: index, errorCode: Self.fetchErrorCode(for: error))
             }
+        }
+    }
+}
+
+extension ListOffsetsResponse {
+    /// Every partition's leader epoch back to the default (-1), for versions without one.
+    mutating func clearLeaderEpochs() {
+        for topic in topics.indices {
+            for partition in topics[topic].partitions.indices { topics[topic].partitions[partition].leaderEpoch = -1 }
         }
     }
 }

@@ -81,8 +81,8 @@ import Testing
 
     @Test func topicConfigsAreValidatedAppliedAndKeptAcrossARestart() throws {
         var broker: Broker? = try Broker(config: config())
-        func create(_ name: String, _ configs: [(String, String?)]) -> CreateTopicsResponse.Topic {
-            broker!.createTopics(CreateTopicsRequest(topics: [.init(name: name, numPartitions: 2, replicationFactor: 1, configs: configs.map { ($0.0, $0.1) })],
+        func create(_ name: String, _ configs: [(String, String?)]) -> CreateTopicsResponse.CreatableTopicResult {
+            broker!.createTopics(CreateTopicsRequest(topics: [.init(name: name, numPartitions: 2, replicationFactor: 1, configs: configs.map { .init(name: $0.0, value: $0.1) })],
                                                      timeoutMs: 1000, validateOnly: false)).topics[0]
         }
         #expect(create("bad", [("retention.mss", "1")]).errorCode == .invalidConfig)
@@ -96,7 +96,7 @@ import Testing
         let reopened = try Broker(config: config())
         let log = reopened.manager.log(for: TopicPartition(topic: "kept", partition: 0))
         #expect(log?.config.retentionMs == 12345 && log?.config.segmentBytes == 1_048_576, "applied again after a restart")
-        let shown = Dictionary(uniqueKeysWithValues: reopened.topicConfigs("kept").map { ($0.name, ($0.value, $0.source)) })
+        let shown = Dictionary(uniqueKeysWithValues: reopened.topicConfigs("kept").map { ($0.name, ($0.value, $0.configSource)) })
         #expect(shown["retention.ms"]?.0 == "12345" && shown["retention.ms"]?.1 == 1)
         #expect(shown["unclean.leader.election.enable"]?.0 == "false")
         #expect(shown["retention.bytes"]?.1 == 5, "settings not overridden are the broker's defaults")
@@ -105,9 +105,9 @@ import Testing
 
     @Test func manualAssignmentsGiveThePartitionCountAndAreChecked() throws {
         let broker = try Broker(config: config())
-        func create(_ name: String, _ assignments: [(Int32, [Int32])]) -> CreateTopicsResponse.Topic {
-            var topic = CreateTopicsRequest.Topic(name: name, numPartitions: -1, replicationFactor: -1, configs: [])
-            topic.assignments = assignments.map { ($0.0, $0.1) }
+        func create(_ name: String, _ assignments: [(Int32, [Int32])]) -> CreateTopicsResponse.CreatableTopicResult {
+            var topic = CreateTopicsRequest.CreatableTopic(name: name, numPartitions: -1, replicationFactor: -1, configs: [])
+            topic.assignments = assignments.map { .init(partitionIndex: $0.0, brokerIds: $0.1) }
             return broker.createTopics(CreateTopicsRequest(topics: [topic], timeoutMs: 1000, validateOnly: false)).topics[0]
         }
         #expect(create("elsewhere", [(0, [2])]).errorCode == .invalidReplicaAssignment)

@@ -21,7 +21,9 @@ import Testing
     func apiVersionsResponseToKafkaPython(version: Int16) throws {
         var writer = ProtocolWriter()
         ResponseHeader.write(correlationId: 41, apiKey: .apiVersions, apiVersion: version, to: &writer)
-        ApiVersionsResponse(throttleTimeMs: 5).write(version: version, to: &writer)
+        var response = ApiVersionsResponse.supported
+        response.throttleTimeMs = 5
+        try response.write(version: version, to: &writer)
         let decoded = try KafkaPythonCodec.decodeResponse("api_versions", version: version, writer.bytes)
         #expect(decoded["correlation_id"] as? Int == 41)
         let body = try #require(decoded["body"] as? [String: Any])
@@ -37,7 +39,7 @@ import Testing
     @Test func unsupportedApiVersionsAnswerDecodesAsV0() throws {
         var writer = ProtocolWriter()
         ResponseHeader.write(correlationId: 3, apiKey: .apiVersions, apiVersion: 0, to: &writer)
-        ApiVersionsResponse.unsupportedVersion.write(version: 0, to: &writer)
+        try ApiVersionsResponse.unsupportedVersion.write(version: 0, to: &writer)
         let decoded = try KafkaPythonCodec.decodeResponse("api_versions", version: 4, writer.bytes)
         let body = try #require(decoded["body"] as? [String: Any])
         #expect(body["error_code"] as? Int == 35)
@@ -59,7 +61,7 @@ import Testing
 
     @Test(arguments: Array(Int16(0)...12))
     func metadataResponseToKafkaPython(version: Int16) throws {
-        let topicId: [UInt8] = (0..<16).map { UInt8($0 + 1) }
+        let topicId = try #require(Uuid(bytes: (0..<16).map { UInt8($0 + 1) }))
         let response = MetadataResponse(
             throttleTimeMs: 9,
             brokers: [.init(nodeId: 1, host: "127.0.0.1", port: 9092)],
@@ -73,7 +75,7 @@ import Testing
             ])
         var writer = ProtocolWriter()
         ResponseHeader.write(correlationId: 12, apiKey: .metadata, apiVersion: version, to: &writer)
-        response.write(version: version, to: &writer)
+        try response.write(version: version, to: &writer)
         let decoded = try KafkaPythonCodec.decodeResponse("metadata", version: version, writer.bytes)
         #expect(decoded["correlation_id"] as? Int == 12)
         let body = try #require(decoded["body"] as? [String: Any])
