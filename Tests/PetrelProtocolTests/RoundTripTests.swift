@@ -1,4 +1,5 @@
 import PetrelProtocol
+import PetrelTestSupport
 import Testing
 
 /// Every generated message in every version its schema defines: a populated value (every field
@@ -26,6 +27,29 @@ import Testing
                     _ = try T.read(version: version, from: &truncated)
                     try truncated.expectEnd()
                 }
+            }
+        }
+    }
+
+    /// Damaged encodings (a few bytes replaced) of every message version decode or throw, never trap.
+    @Test(arguments: MessageSamples.all.indices)
+    func damagedEncodingsNeverTrap(index: Int) throws {
+        try damage(MessageSamples.all[index], seed: UInt64(index + 1))
+    }
+
+    func damage<T: KafkaMessage & Sampled>(_ type: T.Type, seed: UInt64) throws {
+        var generator = SeededGenerator(seed: seed)
+        for version in T.validVersions {
+            var writer = ProtocolWriter()
+            try T.sample(version: version).write(version: version, to: &writer)
+            guard !writer.bytes.isEmpty else { continue }
+            for _ in 0..<50 {
+                var bytes = writer.bytes
+                for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                }
+                var reader = ProtocolReader(bytes)
+                _ = try? T.read(version: version, from: &reader)
             }
         }
     }

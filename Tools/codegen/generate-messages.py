@@ -144,8 +144,7 @@ class Field:
         self.about = spec.get("about", "")
         self.is_array = self.schema_type.startswith("[]")
         self.element = self.schema_type[2:] if self.is_array else self.schema_type
-        self.is_struct = self.element not in PRIMITIVES and self.element not in ("string", "bytes", "records",
-                                                                                 "bool", "int8")
+        self.is_struct = self.element not in PRIMITIVES and self.element not in ("string", "bytes", "records")
         if self.is_struct:
             message.declare_struct(self.element, spec.get("fields"))
         if not self.is_array and self.is_struct and not self.nullable.empty():
@@ -209,7 +208,7 @@ class Struct:
 
 
 class Message:
-    def __init__(self, schema, common):
+    def __init__(self, schema):
         self.schema = schema
         self.name = schema["name"]
         self.kind = schema["type"]
@@ -292,15 +291,16 @@ def read_scalar(field, compact, nullable):
     return "try %s.read(version: version, from: &reader)" % element
 
 
-def write_scalar(field, value, compact, nullable):
+def write_scalar(field, value, compact, nullable, out):
+    """A Swift statement writing one value of the field's element type to the writer `out`."""
     element = field.element
     label = json.dumps(field.kafka_name)
     if field.primitive:
-        return "writer.%s(%s)" % (field.primitive[2], value)
+        return "%s.%s(%s)" % (out, field.primitive[2], value)
     if element in ("string", "bytes", "records"):
         call = {"string": "writeString", "bytes": "writeBytes", "records": "writeRecords"}[element]
-        return "try writer.%s(%s, compact: %s, nullable: %s, field: %s)" % (call, value, compact, nullable, label)
-    return "try %s.write(version: version, to: &writer)" % value
+        return "try %s.%s(%s, compact: %s, nullable: %s, field: %s)" % (out, call, value, compact, nullable, label)
+    return "try %s.write(version: version, to: &%s)" % (value, out)
 
 
 def minimum_bytes(field):
@@ -340,16 +340,17 @@ class ElementView:
         self.primitive = PRIMITIVES.get(field.element)
 
 
-def emit_write_field(emit, field, within, value):
+def emit_write_field(emit, field, within, value, out="writer"):
+    """Statements writing `field` (the wire form for this version) to the writer `out`."""
     nullable = field.nullable.condition(within) if field.optional else "false"
     if field.is_array:
         label = json.dumps(field.kafka_name)
         count = "%s?.count" % value if field.optional else "%s.count" % value
-        emit.line("try writer.writeArrayCount(%s, compact: flexible, nullable: %s, field: %s)" % (count, nullable, label))
+        emit.line("try %s.writeArrayCount(%s, compact: flexible, nullable: %s, field: %s)" % (out, count, nullable, label))
         elements = "%s ?? []" % value if field.optional else value
-        emit.line("for element in %s { %s }" % (elements, write_scalar(ElementView(field), "element", "flexible", "false")))
+        emit.line("for element in %s { %s }" % (elements, write_scalar(ElementView(field), "element", "flexible", "false", out)))
     else:
-        emit.line(write_scalar(field, value, "flexible", nullable))
+        emit.line(write_scalar(field, value, "flexible", nullable, out))
 
 
 def regular_condition(field, within):
@@ -384,7 +385,6 @@ def emit_struct_body(emit, name, fields, message, top_level):
     flexible = flexible_expr(message)
     uses_flexible = flexible != "false" or any(f.is_array or f.element in ("string", "bytes", "records") for f in fields)
     tagged = [f for f in fields if not f.tagged.empty()]
-    regular = fields
 
     # read
     emit.open("public static func read(version: Int16, from reader: inout ProtocolReader) throws(ProtocolError) -> %s" % name)
@@ -396,7 +396,7 @@ def emit_struct_body(emit, name, fields, message, top_level):
         emit.line("let flexible = %s" % flexible)
     declaration = len(emit.lines)
     emit.line("var value = %s()" % name)
-    for field in regular:
+    for field in fields:
         full = regular_condition(field, within)
         if full == "false":
             continue
@@ -445,7 +445,7 @@ def emit_struct_body(emit, name, fields, message, top_level):
         emit.close()
     if uses_flexible:
         emit.line("let flexible = %s" % flexible)
-    for field in regular:
+    for field in fields:
         present = field.versions.intersect(within)
         cond = present.condition(within)
         value = "self.%s" % bare(field.name)
@@ -480,11 +480,7 @@ def emit_struct_body(emit, name, fields, message, top_level):
                     cond = "%s && %s" % (tag_cond, cond)
                 emit.open("if %s" % cond)
                 emit.line("var field = ProtocolWriter()")
-                inner = Emitter()
-                inner.depth = emit.depth
-                emit_write_field(inner, field, within, value)
-                for text in inner.lines:
-                    emit.lines.append(text.replace("writer.", "field.").replace("to: &writer", "to: &field"))
+                emit_write_field(emit, field, within, value, out="field")
                 emit.line("tagged.add(tag: %d, field)" % field.tag)
                 emit.close()
             emit.line("try tagged.write(to: &writer)")
@@ -651,7 +647,7 @@ def main():
     for base in MESSAGES:
         for kind in ("Request", "Response"):
             schema = load_schema(os.path.join(arguments.schemas, base + kind + ".json"))
-            message = Message(schema, None)
+            message = Message(schema)
             messages.append(message)
             if kind == "Request":
                 requests.append(message)
