@@ -151,6 +151,20 @@ import Testing
         #expect(try InitProducerIdResponse.read(version: 4, from: &reader).errorCode.rawValue == 9999)
     }
 
+    /// The first flexible versions now come from the schemas; those the hand-written table had
+    /// must not have moved.
+    @Test func firstFlexibleVersionsAreTheOnesTheBrokerUsed() {
+        let before: [ApiKey: Int16] = [
+            .produce: 9, .fetch: 12, .listOffsets: 6, .metadata: 9, .offsetCommit: 8, .offsetFetch: 6, .findCoordinator: 3,
+            .joinGroup: 6, .heartbeat: 4, .leaveGroup: 4, .syncGroup: 4, .describeGroups: 5, .listGroups: 3, .apiVersions: 3,
+            .createTopics: 5, .deleteTopics: 4, .initProducerId: 2, .offsetForLeaderEpoch: 4, .addPartitionsToTxn: 3,
+            .addOffsetsToTxn: 3, .endTxn: 3, .txnOffsetCommit: 3, .describeConfigs: 4, .createPartitions: 2,
+        ]
+        for (key, first) in before { #expect(key.firstFlexibleVersion == first, "\(key)") }
+        #expect(ApiKey.saslHandshake.firstFlexibleVersion == nil && !ApiKey.saslHandshake.isFlexible(1))
+        #expect(ApiKey.allCases.count == 36)
+    }
+
     @Test func uuidsNeedSixteenBytes() {
         #expect(Uuid(bytes: [UInt8](repeating: 1, count: 15)) == nil)
         let id = Uuid(bytes: Array(1...16))

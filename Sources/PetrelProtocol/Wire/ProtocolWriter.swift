@@ -89,11 +89,6 @@ public struct ProtocolWriter {
         }
     }
 
-    /// A bytes field whose `count` bytes the sender supplies from elsewhere (see `externalParts`).
-    public mutating func writeExternalBytes(count: Int, tag: Int, compact: Bool) throws(ProtocolError) {
-        try writeRecords(.external(tag: tag, count: count), compact: compact)
-    }
-
     /// An array's count; nil writes a null array (an error unless `nullable`).
     public mutating func writeArrayCount(_ count: Int?, compact: Bool, nullable: Bool = true, field: String = "array") throws(ProtocolError) {
         try writeLength(count, compact: compact, wide: true, nullable: nullable, field: field)

@@ -14,12 +14,4 @@ public enum Records: Sendable, Equatable {
         if case let .bytes(slice) = self { return slice }
         return nil
     }
-
-    /// Bytes on the wire.
-    public var count: Int {
-        switch self {
-        case let .bytes(slice): slice.count
-        case let .external(_, count): count
-        }
-    }
 }
