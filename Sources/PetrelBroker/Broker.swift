@@ -2,12 +2,14 @@ import Dispatch
 import Foundation
 import Logging
 import PetrelFormat
-import PetrelProtocol
+public import PetrelProtocol
 public import PetrelStorage
 import Synchronization
 
-/// A single-node Kafka-compatible broker over PetrelStorage: decodes a request frame, does the
-/// work and encodes the response. The network layer (`BrokerServer`) only frames bytes.
+/// A single-node Kafka-compatible broker over PetrelStorage: the composition root. It opens the
+/// logs and the broker's state, builds the parts — storage executor, purgatory, replica
+/// manager, topic registry — and registers a handler per API with the request router. The
+/// network layer (`BrokerServer`) only frames bytes; handlers decode, call and encode.
 ///
 /// Blocking storage work goes through `executor`, never the cooperative pool or an event loop.
 public final class Broker: Sendable {
@@ -19,6 +21,7 @@ public final class Broker: Sendable {
     let executor: StorageExecutor
     let purgatory: Purgatory
     let replicaManager: ReplicaManager
+    let router: RequestRouter
     /// The broker's own file access (meta.properties, producer ids, segment files for fetches),
     /// through the storage I/O seam.
     let io: any FileIO
@@ -29,14 +32,6 @@ public final class Broker: Sendable {
     private let workGate = WorkGate()
     /// What start-up recovery did, for metrics: logs cut, and bytes moved to quarantine.
     public let recoveryCounters: RecoveryCounters
-
-    public struct RecoveryCounters: Sendable, Equatable {
-        public var logsRecovered = 0
-        public var segmentsScanned = 0
-        public var quarantinedFiles = 0
-        public var quarantinedBytes = 0
-        public var removedFiles = 0
-    }
 
     public init(config: BrokerConfig, io: any FileIO = SystemFileIO()) throws {
         var limit = rlimit()
@@ -64,39 +59,35 @@ public final class Broker: Sendable {
         purgatory = Purgatory()
         replicaManager = ReplicaManager(manager: manager, executor: executor, purgatory: purgatory, io: io,
                                         fetchBytesMax: fitted.fetchBytesMax, fetchWaitMsMax: fitted.fetchWaitMsMax)
+        router = RequestRouter(handlers: Self.handlers(config: fitted, clusterId: clusterId, topics: topics, executor: executor,
+                                                       replicaManager: replicaManager, producerIds: producerIds, logger: logger))
         manager.startBackgroundTasks(retentionCheckIntervalMs: config.retentionCheckIntervalMs)
     }
 
-    /// Logs every action start-up recovery took, so that an operator learns that a log was cut
-    /// (and where its bytes went) from the broker, not from a consumer's missing records.
-    static func logRecovery(_ manager: LogManager, logger: Logger) -> RecoveryCounters {
-        var counters = RecoveryCounters()
-        if !manager.hadCleanShutdown && !manager.partitions.isEmpty {
-            logger.warning("no clean-shutdown marker in \(manager.dataDirectory): recovering logs from their recovery points")
-        }
-        for entry in manager.skippedEntries {
-            logger.warning("skipped \(manager.dataDirectory)/\(entry.name): \(entry.reason)")
-        }
-        for (partition, report) in manager.recoveryReports.sorted(by: { $0.key < $1.key }) {
-            let log = manager.log(for: partition)
-            let offsets = "log start offset \(log?.logStartOffset ?? -1), log end offset \(log?.logEndOffset ?? -1)"
-            if !report.segmentsRecovered.isEmpty {
-                counters.logsRecovered += 1
-                counters.segmentsScanned += report.segmentsRecovered.count
-                logger.info("recovered \(partition): scanned segments at base offsets \(report.segmentsRecovered); \(offsets)")
-            }
-            for cut in report.quarantined {
-                counters.quarantinedFiles += 1
-                counters.quarantinedBytes += cut.bytes
-                logger.error("recovery of \(partition) cut \(cut.bytes) bytes (\(cut.reason)); they are kept in \(cut.path); \(offsets)")
-            }
-            for file in report.removedFiles {
-                counters.removedFiles += 1
-                logger.info("recovery of \(partition) removed leftover file \(file)")
-            }
-        }
-        return counters
+    /// Every API the broker serves, each by its handler.
+    static func handlers(config: BrokerConfig, clusterId: String, topics: TopicRegistry, executor: StorageExecutor,
+                         replicaManager: ReplicaManager, producerIds: ProducerIds, logger: Logger) -> [any RequestHandler] {
+        let host = config.advertisedHost ?? config.host
+        let port = Int32(config.advertisedPort ?? config.port)
+        return [
+            ProduceHandler(topics: topics, replicaManager: replicaManager, executor: executor),
+            FetchHandler(replicaManager: replicaManager),
+            ListOffsetsHandler(replicaManager: replicaManager, executor: executor),
+            MetadataHandler(topics: topics, executor: executor, node: BrokerNode(nodeId: config.nodeId, host: host, port: port, clusterId: clusterId)),
+            CreateTopicsHandler(topics: topics, executor: executor, config: config),
+            DeleteTopicsHandler(topics: topics, executor: executor, logger: logger),
+            InitProducerIdHandler(producerIds: producerIds, executor: executor, logger: logger),
+            OffsetForLeaderEpochHandler(replicaManager: replicaManager),
+            DescribeConfigsHandler(topics: topics, descriptions: ConfigDescriptions(config: config, topics: topics, advertisedHost: host, advertisedPort: port)),
+            CreatePartitionsHandler(topics: topics, executor: executor),
+        ]
     }
+
+    /// Handles one request frame (without its size prefix): the response (header + body,
+    /// without the size prefix), or nil when none is due (Produce with acks=0).
+    ///
+    /// - Throws: `ProtocolError` when the frame is malformed: the caller closes the connection.
+    public func handle(frame: [UInt8]) async throws(ProtocolError) -> BrokerResponse? { try await router.route(frame: frame) }
 
     /// Flushes every log, writes checkpoints and the clean-shutdown marker.
     public func close() throws {
@@ -134,7 +125,4 @@ public final class Broker: Sendable {
 
     /// Waits for the requests being handled to finish (they were cancelled, or stop on their own).
     public func waitForRequestsInFlight() { requestsInFlight.wait() }
-
-    var advertisedHost: String { config.advertisedHost ?? config.host }
-    var advertisedPort: Int32 { Int32(config.advertisedPort ?? config.port) }
 }

@@ -2,6 +2,9 @@
 
   encode-request API VERSION        prints the hex of a canonical request (header v1/v2 + body)
   decode-response API VERSION HEX   decodes a response (header + body) and prints it as JSON
+  batch                             reads JSON lines {"name", "version", "hex"} (a message body
+                                    by Petrel) and prints one JSON line each: kafka-python's
+                                    decoding re-encoded ("hex"), or why not ("status")
 
 API is api_versions, metadata, produce, fetch or list_offsets. The canonical requests are what
 PetrelProtocolTests expect."""
@@ -82,7 +85,65 @@ def plain(value):
     return value
 
 
+def message_classes():
+    """Every request and response class kafka-python defines, by schema name."""
+    import importlib
+    import pkgutil
+    import kafka.protocol
+    from kafka.protocol.api_message import ApiMessage
+    for module in pkgutil.walk_packages(kafka.protocol.__path__, "kafka.protocol."):
+        try:
+            importlib.import_module(module.name)
+        except Exception:  # a module that does not import is no class to check against
+            pass
+    found, pending = {}, [ApiMessage]
+    while pending:
+        for cls in pending.pop().__subclasses__():
+            pending.append(cls)
+            if getattr(cls, "_class_version", 1) is None and getattr(cls, "_json", None):
+                found.setdefault(cls._json["name"], cls)
+    return found
+
+
+def versions(text):
+    low, _, high = text.partition("-")
+    if low.endswith("+"):
+        return int(low[:-1]), 1 << 15
+    return int(low), int(high or low)
+
+
+def reencode_batch():
+    import io
+    classes = message_classes()
+    for line in sys.stdin:
+        item = json.loads(line)
+        name, version = item["name"], item["version"]
+        cls = classes.get(name)
+        result = {"name": name, "version": version}
+        if cls is None:
+            result["status"] = "no such message in kafka-python"
+        elif not versions(cls._json["validVersions"])[0] <= version <= versions(cls._json["validVersions"])[1]:
+            result["status"] = "kafka-python has versions %s" % cls._json["validVersions"]
+        else:
+            data = io.BytesIO(bytes.fromhex(item["hex"]))
+            try:
+                decoded = cls.decode(data, version=version, header=False)
+                decoded._header = None  # decode() skips __init__, which encode() relies on
+                rest = data.read()
+                if rest:
+                    result["status"] = "%d bytes left after decoding" % len(rest)
+                else:
+                    result["status"] = "ok"
+                    result["hex"] = bytes(decoded.encode(version=version, header=False)).hex()
+            except Exception as error:  # reported to the Swift test, which fails on it
+                result["status"] = "error: %r" % (error,)
+        print(json.dumps(result, sort_keys=True), flush=True)
+
+
 def main():
+    if sys.argv[1] == "batch":
+        reencode_batch()
+        return
     command, api, version = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if command == "encode-request":
         message = request(api, version)

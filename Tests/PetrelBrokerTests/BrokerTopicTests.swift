@@ -65,63 +65,71 @@ import Testing
         try broker.close()
     }
 
-    @Test func partitionCountsAreBounded() throws {
+    @Test func partitionCountsAreBounded() async throws {
         let broker = try Broker(config: config("max.broker.partitions=10\npetrel.max.partitions.per.request=8\n"))
-        func create(_ topics: [(String, Int32)]) -> [ErrorCode] {
-            broker.createTopics(CreateTopicsRequest(topics: topics.map { .init(name: $0.0, numPartitions: $0.1, replicationFactor: -1, configs: []) },
-                                                    timeoutMs: 1000, validateOnly: false)).topics.map(\.errorCode)
+        let client = InProcessClient(broker: broker)
+        func create(_ topics: [(String, Int32)]) async throws -> [ErrorCode] {
+            let response: CreateTopicsResponse = try await client.send(CreateTopicsRequest(
+                topics: topics.map { .init(name: $0.0, numPartitions: $0.1, replicationFactor: -1, configs: []) }, timeoutMs: 1000, validateOnly: false))
+            return response.topics.map(\.errorCode)
         }
-        #expect(create([("huge", 268_000_000)]) == [.invalidPartitions])
-        #expect(create([("a", 5), ("b", 5)]) == [.none, .invalidPartitions], "the bound is per request")
-        #expect(create([("c", 6)]) == [.policyViolation], "5 held + 6 > max.broker.partitions")
-        #expect(create([("d", 5)]) == [.none])
+        #expect(try await create([("huge", 268_000_000)]) == [.invalidPartitions])
+        #expect(try await create([("a", 5), ("b", 5)]) == [.none, .invalidPartitions], "the bound is per request")
+        #expect(try await create([("c", 6)]) == [.policyViolation], "5 held + 6 > max.broker.partitions")
+        #expect(try await create([("d", 5)]) == [.none])
         #expect(broker.topics.partitionCount == 10)
         try broker.close()
     }
 
-    @Test func topicConfigsAreValidatedAppliedAndKeptAcrossARestart() throws {
+    @Test func topicConfigsAreValidatedAppliedAndKeptAcrossARestart() async throws {
         var broker: Broker? = try Broker(config: config())
-        func create(_ name: String, _ configs: [(String, String?)]) -> CreateTopicsResponse.Topic {
-            broker!.createTopics(CreateTopicsRequest(topics: [.init(name: name, numPartitions: 2, replicationFactor: 1, configs: configs.map { ($0.0, $0.1) })],
-                                                     timeoutMs: 1000, validateOnly: false)).topics[0]
+        func create(_ name: String, _ configs: [(String, String?)]) async throws -> CreateTopicsResponse.CreatableTopicResult {
+            let response: CreateTopicsResponse = try await InProcessClient(broker: broker!).send(CreateTopicsRequest(
+                topics: [.init(name: name, numPartitions: 2, replicationFactor: 1, configs: configs.map { .init(name: $0.0, value: $0.1) })],
+                timeoutMs: 1000, validateOnly: false))
+            return response.topics[0]
         }
-        #expect(create("bad", [("retention.mss", "1")]).errorCode == .invalidConfig)
-        #expect(create("bad", [("retention.ms", "soon")]).errorCode == .invalidConfig)
-        #expect(create("bad", [("cleanup.policy", "compact")]).errorCode == .invalidConfig, "compaction does not exist yet: refused, not ignored")
+        #expect(try await create("bad", [("retention.mss", "1")]).errorCode == .invalidConfig)
+        #expect(try await create("bad", [("retention.ms", "soon")]).errorCode == .invalidConfig)
+        #expect(try await create("bad", [("cleanup.policy", "compact")]).errorCode == .invalidConfig, "compaction does not exist yet: refused, not ignored")
         #expect(broker!.topics.info("bad") == nil)
-        #expect(create("kept", [("retention.ms", "12345"), ("segment.bytes", "1048576"), ("unclean.leader.election.enable", "false")]).errorCode == .none)
+        #expect(try await create("kept", [("retention.ms", "12345"), ("segment.bytes", "1048576"), ("unclean.leader.election.enable", "false")]).errorCode == .none)
         #expect(broker!.manager.log(for: TopicPartition(topic: "kept", partition: 1))?.config.retentionMs == 12345)
         try broker!.close()
         broker = nil
         let reopened = try Broker(config: config())
         let log = reopened.manager.log(for: TopicPartition(topic: "kept", partition: 0))
         #expect(log?.config.retentionMs == 12345 && log?.config.segmentBytes == 1_048_576, "applied again after a restart")
-        let shown = Dictionary(uniqueKeysWithValues: reopened.topicConfigs("kept").map { ($0.name, ($0.value, $0.source)) })
+        let described: DescribeConfigsResponse = try await InProcessClient(broker: reopened).send(DescribeConfigsRequest(
+            resources: [.init(resourceType: DescribeConfigsRequest.topicResource, resourceName: "kept", configurationKeys: nil)]))
+        let shown = Dictionary(uniqueKeysWithValues: described.results[0].configs.map { ($0.name, ($0.value, $0.configSource)) })
         #expect(shown["retention.ms"]?.0 == "12345" && shown["retention.ms"]?.1 == 1)
         #expect(shown["unclean.leader.election.enable"]?.0 == "false")
         #expect(shown["retention.bytes"]?.1 == 5, "settings not overridden are the broker's defaults")
         try reopened.close()
     }
 
-    @Test func manualAssignmentsGiveThePartitionCountAndAreChecked() throws {
+    @Test func manualAssignmentsGiveThePartitionCountAndAreChecked() async throws {
         let broker = try Broker(config: config())
-        func create(_ name: String, _ assignments: [(Int32, [Int32])]) -> CreateTopicsResponse.Topic {
-            var topic = CreateTopicsRequest.Topic(name: name, numPartitions: -1, replicationFactor: -1, configs: [])
-            topic.assignments = assignments.map { ($0.0, $0.1) }
-            return broker.createTopics(CreateTopicsRequest(topics: [topic], timeoutMs: 1000, validateOnly: false)).topics[0]
+        func create(_ name: String, _ assignments: [(Int32, [Int32])]) async throws -> CreateTopicsResponse.CreatableTopicResult {
+            var topic = CreateTopicsRequest.CreatableTopic(name: name, numPartitions: -1, replicationFactor: -1, configs: [])
+            topic.assignments = assignments.map { .init(partitionIndex: $0.0, brokerIds: $0.1) }
+            let response: CreateTopicsResponse = try await InProcessClient(broker: broker).send(CreateTopicsRequest(topics: [topic], timeoutMs: 1000, validateOnly: false))
+            return response.topics[0]
         }
-        #expect(create("elsewhere", [(0, [2])]).errorCode == .invalidReplicaAssignment)
-        #expect(create("holes", [(0, [1]), (2, [1])]).errorCode == .invalidPartitions)
-        let created = create("manual", [(0, [1]), (1, [1]), (2, [1])])
+        #expect(try await create("elsewhere", [(0, [2])]).errorCode == .invalidReplicaAssignment)
+        #expect(try await create("holes", [(0, [1]), (2, [1])]).errorCode == .invalidPartitions)
+        let created = try await create("manual", [(0, [1]), (1, [1]), (2, [1])])
         #expect(created.errorCode == .none && created.numPartitions == 3)
         #expect(broker.topics.info("manual")?.partitions == 3)
         try broker.close()
     }
 
     @Test(arguments: ["producer-id-block", "meta.properties"])
-    func aDamagedBrokerFileIsRefusedAtStart(name: String) throws {
+    func aDamagedBrokerFileIsRefusedAtStart(name: String) async throws {
         let first = try Broker(config: config())
-        _ = first.initProducerId(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 1000, producerId: -1, producerEpoch: -1))
+        let _: InitProducerIdResponse = try await InProcessClient(broker: first).send(
+            InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 1000, producerId: -1, producerEpoch: -1))
         try first.close()
         let path = "\(directory.path)/data/\(name)"
         try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: path))

@@ -23,19 +23,20 @@ import Testing
         let (header, request) = try decode("produce", version) { (version, reader) throws(ProtocolError) in try ProduceRequest.read(version: version, from: &reader) }
         #expect(header.apiKey == 0 && header.apiVersion == version && header.correlationId == 7)
         #expect(request.acks == -1 && request.timeoutMs == 1500 && request.transactionalId == nil)
-        #expect(request.topics.map(\.name) == ["orders"])
-        #expect(request.topics[0].partitions.map(\.index) == [0, 1])
-        #expect(request.topics[0].partitions.map { recordsCount($0.records) } == [3, 3])
-        #expect(request.topics[0].partitions[0].records?[request.topics[0].partitions[0].records!.startIndex + 16] == 2, "magic 2")
+        #expect(request.topicData.map(\.name) == ["orders"])
+        #expect(request.topicData[0].partitionData.map(\.index) == [0, 1])
+        #expect(request.topicData[0].partitionData.map { recordsCount($0.records?.inlineBytes) } == [3, 3])
+        let records = try #require(request.topicData[0].partitionData[0].records?.inlineBytes)
+        #expect(records[records.startIndex + 16] == 2, "magic 2")
     }
 
     @Test(arguments: Array(Int16(3)...9))
     func produceResponseToKafkaPython(version: Int16) throws {
         var writer = ProtocolWriter()
         ResponseHeader.write(correlationId: 21, apiKey: .produce, apiVersion: version, to: &writer)
-        ProduceResponse(topics: [.init(name: "orders", partitions: [
+        try ProduceResponse(responses: [.init(name: "orders", partitionResponses: [
             .init(index: 0, errorCode: .none, baseOffset: 100, logStartOffset: 0),
-            .init(index: 1, errorCode: .corruptMessage, errorMessage: "CRC32C mismatch"),
+            .init(index: 1, errorCode: .corruptMessage, baseOffset: -1, errorMessage: "CRC32C mismatch"),
         ])], throttleTimeMs: 3).write(version: version, to: &writer)
         let decoded = try KafkaPythonCodec.decodeResponse("produce", version: version, writer.bytes)
         #expect(decoded["correlation_id"] as? Int == 21)
@@ -62,11 +63,11 @@ import Testing
     func fetchResponseToKafkaPython(version: Int16) throws {
         // A batch built by kafka-python: the first partition's records of its produce request.
         let (_, produce) = try decode("produce", 3) { (version, reader) throws(ProtocolError) in try ProduceRequest.read(version: version, from: &reader) }
-        let batch = Array(try #require(produce.topics[0].partitions[0].records))
+        let batch = Array(try #require(produce.topicData[0].partitionData[0].records?.inlineBytes))
         var writer = ProtocolWriter()
         ResponseHeader.write(correlationId: 33, apiKey: .fetch, apiVersion: version, to: &writer)
-        FetchResponse(topics: [.init(name: "orders", partitions: [
-            .init(partitionIndex: 0, errorCode: .none, highWatermark: 10, lastStableOffset: 10, logStartOffset: 0, records: batch),
+        try FetchResponse(responses: [.init(topic: "orders", partitions: [
+            .init(partitionIndex: 0, errorCode: .none, highWatermark: 10, lastStableOffset: 10, logStartOffset: 0, records: .bytes(batch[...])),
             .init(partitionIndex: 1, errorCode: .offsetOutOfRange, highWatermark: 3, lastStableOffset: 3, logStartOffset: 0, records: nil),
         ])]).write(version: version, to: &writer)
         let decoded = try KafkaPythonCodec.decodeResponse("fetch", version: version, writer.bytes)
@@ -86,9 +87,10 @@ import Testing
         #expect(request.topics.first?.partitions.map(\.timestamp) == [ListOffsetsRequest.earliestTimestamp, 1_700_000_000_001])
         var writer = ProtocolWriter()
         ResponseHeader.write(correlationId: 5, apiKey: .listOffsets, apiVersion: version, to: &writer)
-        ListOffsetsResponse(topics: [.init(name: "orders", partitions: [
-            .init(partitionIndex: 0, errorCode: .none, timestamp: -1, offset: 0, leaderEpoch: 0),
-            .init(partitionIndex: 1, errorCode: .none, timestamp: 1_700_000_000_001, offset: 42, leaderEpoch: 0),
+        let epoch: Int32 = version >= 4 ? 0 : -1
+        try ListOffsetsResponse(topics: [.init(name: "orders", partitions: [
+            .init(partitionIndex: 0, errorCode: .none, timestamp: -1, offset: 0, leaderEpoch: epoch),
+            .init(partitionIndex: 1, errorCode: .none, timestamp: 1_700_000_000_001, offset: 42, leaderEpoch: epoch),
         ])]).write(version: version, to: &writer)
         let decoded = try KafkaPythonCodec.decodeResponse("list_offsets", version: version, writer.bytes)
         let body = try #require(decoded["body"] as? [String: Any])

@@ -6,14 +6,21 @@ enum KafkaPythonCodec {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Interop/kafka_python_protocol.py").path
 
-    static func run(_ arguments: [String]) throws -> String {
+    static func run(_ arguments: [String], input: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script] + arguments
-        let output = Pipe(), errors = Pipe()
+        let output = Pipe(), errors = Pipe(), stdin = Pipe()
         process.standardOutput = output
         process.standardError = errors
+        process.standardInput = stdin
         try process.run()
+        // Written from another thread: the output pipe must be drained while the input is fed.
+        let feeder = Thread {
+            stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
+        feeder.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
@@ -30,10 +37,22 @@ enum KafkaPythonCodec {
 
     /// Petrel's response bytes (header + body) as kafka-python decodes them.
     static func decodeResponse(_ api: String, version: Int16, _ bytes: [UInt8]) throws -> [String: Any] {
-        let hex = bytes.map { String(format: "%02x", $0) }.joined()
-        let text = try run(["decode-response", api, "\(version)", hex])
+        let text = try run(["decode-response", api, "\(version)", hex(bytes)])
         return try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
     }
+
+    /// Many message bodies at once, one python process: for each, kafka-python's decoding of
+    /// the bytes re-encoded (`hex`), or why it could not (`status` other than "ok").
+    static func reencode(_ items: [(name: String, version: Int16, bytes: [UInt8])]) throws -> [[String: Any]] {
+        let input = try items.map { item in
+            String(decoding: try JSONSerialization.data(withJSONObject: ["name": item.name, "version": Int(item.version), "hex": hex(item.bytes)]), as: UTF8.self)
+        }.joined(separator: "\n") + "\n"
+        return try run(["batch"], input: input).split(separator: "\n").map { line in
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     static func hexBytes(_ hex: String) -> [UInt8] {
         var bytes: [UInt8] = []

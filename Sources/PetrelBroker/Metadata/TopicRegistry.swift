@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PetrelFormat
 import PetrelProtocol
 import PetrelStorage
 import Synchronization
@@ -70,6 +71,12 @@ final class TopicRegistry: Sendable {
     var names: [String] { topics.withLock { $0.keys.sorted() } }
 
     func overrides(of name: String) -> [String: String] { overrides.withLock { $0[name] ?? [:] } }
+
+    /// The codec a topic's `compression.type` names, in which its batches are stored; nil for
+    /// `producer` (kept as sent).
+    func storedCodec(of name: String) -> CompressionCodec? {
+        overrides(of: name)["compression.type"].flatMap(TopicConfigs.codec(compressionType:))
+    }
 
     /// The log settings of a topic's partitions: its overrides over the broker's.
     func logConfig(of name: String) -> LogConfig {

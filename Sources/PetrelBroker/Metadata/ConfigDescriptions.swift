@@ -1,0 +1,96 @@
+import PetrelStorage
+
+/// Settings as Kafka names and describes them (DescribeConfigs): a topic's, its overrides
+/// (source 1, DYNAMIC_TOPIC_CONFIG) over the broker's log settings (source 5, DEFAULT_CONFIG),
+/// and the broker's own (source 4 when given at start-up, else 5).
+struct ConfigDescriptions: Sendable {
+    struct Entry: Sendable, Equatable {
+        var name: String
+        var value: String
+        var readOnly = false
+        /// Kafka's `ConfigSource` code.
+        var source: Int8
+        /// Kafka's `ConfigType` code.
+        var type: Int8
+    }
+
+    let config: BrokerConfig
+    let topics: TopicRegistry
+    let advertisedHost: String
+    let advertisedPort: Int32
+
+    /// `flush.messages` and `flush.ms` as Kafka shows them (Long.MAX_VALUE for "never").
+    static func flushSettings(_ policy: FlushPolicy) -> (messages: String, milliseconds: String) {
+        switch policy {
+        case .beforeAcknowledge: ("1", String(Int64.max))
+        case let .interval(messages, milliseconds): (String(messages), String(milliseconds))
+        }
+    }
+
+    func topic(_ name: String) -> [Entry] {
+        let overrides = topics.overrides(of: name)
+        let log = topics.logConfig(of: name)
+        let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
+        let effective: [(String, String, Int8)] = [
+            ("cleanup.policy", "delete", 7),
+            ("compression.type", "producer", 2),
+            ("flush.messages", flushMessages, 5),
+            ("flush.ms", flushMs, 5),
+            ("index.interval.bytes", String(log.indexIntervalBytes), 3),
+            ("max.message.bytes", String(log.maxMessageBytes), 3),
+            ("message.timestamp.type", "CreateTime", 2),
+            ("min.insync.replicas", "1", 3),
+            ("retention.bytes", String(log.retentionBytes), 5),
+            ("retention.ms", String(log.retentionMs), 5),
+            ("segment.bytes", String(log.segmentBytes), 3),
+            ("segment.index.bytes", String(log.segmentIndexBytes), 3),
+            ("segment.ms", String(log.segmentMs), 5),
+        ]
+        var entries = effective.map { name, value, type in
+            Entry(name: name, value: overrides[name] ?? value, source: overrides[name] == nil ? 5 : 1, type: type)
+        }
+        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) where !effective.contains(where: { $0.0 == name }) {
+            entries.append(Entry(name: name, value: value, source: 1, type: 2))
+        }
+        return entries
+    }
+
+    /// Every broker setting. Read-only: no setting can be changed at run time yet (no
+    /// AlterConfigs).
+    var broker: [Entry] {
+        let log = config.log
+        let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
+        let settings: [(String, String, Int8)] = [
+            ("advertised.listeners", "PLAINTEXT://\(advertisedHost):\(advertisedPort)", 7),
+            ("auto.create.topics.enable", String(config.autoCreateTopics), 1),
+            ("broker.id", String(config.nodeId), 3),
+            ("connections.max.idle.ms", String(config.connectionsIdleMsMax), 5),
+            ("fetch.max.bytes", String(config.fetchBytesMax), 3),
+            ("listeners", "PLAINTEXT://\(config.host):\(config.port)", 7),
+            ("log.dirs", config.dataDirectory, 2),
+            ("log.flush.interval.messages", flushMessages, 5),
+            ("log.flush.interval.ms", flushMs, 5),
+            ("log.index.interval.bytes", String(log.indexIntervalBytes), 3),
+            ("log.index.size.max.bytes", String(log.segmentIndexBytes), 3),
+            ("log.retention.bytes", String(log.retentionBytes), 5),
+            ("log.retention.check.interval.ms", String(config.retentionCheckIntervalMs), 5),
+            ("log.retention.ms", String(log.retentionMs), 5),
+            ("log.roll.ms", String(log.segmentMs), 5),
+            ("log.segment.bytes", String(log.segmentBytes), 3),
+            ("max.broker.partitions", String(config.brokerPartitionsMax), 3),
+            ("max.connections", String(config.connectionsMax), 3),
+            ("max.connections.per.ip", String(config.connectionsPerIpMax), 3),
+            ("message.max.bytes", String(log.maxMessageBytes), 3),
+            ("node.id", String(config.nodeId), 3),
+            ("num.partitions", String(config.numPartitions), 3),
+            ("petrel.max.partitions.per.request", String(config.requestPartitionsMax), 3),
+            ("petrel.storage.queued.jobs.max", String(config.storageQueuedJobsMax), 3),
+            ("petrel.storage.threads", String(config.storageThreads), 3),
+            ("queued.max.request.bytes", config.queuedRequestBytesMax == Int.max ? "-1" : String(config.queuedRequestBytesMax), 5),
+            ("socket.request.max.bytes", String(config.requestBytesMax), 3),
+        ]
+        return settings.map {
+            Entry(name: $0.0, value: $0.1, readOnly: true, source: config.givenSettings.contains($0.0) ? 4 : 5, type: $0.2)
+        }
+    }
+}
