@@ -48,7 +48,7 @@ extension Log {
         var baseOffsets: [Int64] = []
         for name in names {
             let path = "\(directory)/\(name)"
-            if name.hasSuffix(".deleted") || name.hasSuffix(".cleaned") || name.hasSuffix(".tmp") {
+            if SegmentFiles.isStartupLeftover(name) {
                 try io.unlink(path)
                 report.removedFiles.append(name)
             } else if let base = SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.logSuffix) {

@@ -4,14 +4,12 @@ import Glibc
 internal import PetrelFormat
 
 extension Log {
-    static let snapshotSuffix = ".snapshot"
-
     /// Offsets of the producer snapshots in the directory, ascending.
     func snapshotOffsets() throws(StorageError) -> [Int64] {
-        try io.listDirectory(directory).compactMap { SegmentFiles.baseOffset(ofFile: $0, suffix: Self.snapshotSuffix) }.sorted()
+        try io.listDirectory(directory).compactMap { SegmentFiles.baseOffset(ofFile: $0, suffix: SegmentFiles.snapshotSuffix) }.sorted()
     }
 
-    func snapshotPath(_ offset: Int64) -> String { "\(directory)/\(SegmentFiles.prefix(offset))\(Self.snapshotSuffix)" }
+    func snapshotPath(_ offset: Int64) -> String { SegmentFiles.snapshotPath(directory, offset) }
 
     /// Forgets idempotent producers whose last batch is older than `producer.id.expiration.ms`
     /// at `nowMs` (Kafka's `removeExpiredProducers`): their ids are not kept in memory and

@@ -181,7 +181,7 @@ final class Segment: @unchecked Sendable {
             return "offset index of \(offsets.sizeBytes) bytes is not a whole number of \(OffsetIndex.entryBytes)-byte entries"
         }
         let lastRelative = end == .max ? Int64(Int32.max) : end - 1 - baseOffset
-        let offsetEntries = offsets.entries.map { entry in entry.withUnsafeBytes { ($0.baseAddress!.bigEndianInt32(at: 0), $0.baseAddress!.bigEndianInt32(at: 4)) } }
+        let offsetEntries = offsets.entries.map { entry in entry.withUnsafeBytes { OffsetIndexEntry.decode($0.baseAddress!) } }
         if let last = offsetEntries.last {
             // Entries pair a batch's last offset with its start, never the first batch's: both > 0.
             guard last.0 > 0, Int64(last.0) <= lastRelative, last.1 > 0, Int(last.1) < sizeBytes else {
@@ -195,7 +195,7 @@ final class Segment: @unchecked Sendable {
         guard times.sizeBytes % TimeIndex.entryBytes == 0 else {
             return "time index of \(times.sizeBytes) bytes is not a whole number of \(TimeIndex.entryBytes)-byte entries"
         }
-        let timeEntries = times.entries.map { entry in entry.withUnsafeBytes { ($0.baseAddress!.bigEndianInt64(at: 0), $0.baseAddress!.bigEndianInt32(at: 8)) } }
+        let timeEntries = times.entries.map { entry in entry.withUnsafeBytes { TimeIndexEntry.decode($0.baseAddress!) } }
         if let last = timeEntries.last {
             guard last.0 >= 0, last.1 >= 0, Int64(last.1) <= lastRelative else {
                 return "time index's last entry (timestamp \(last.0), relative offset \(last.1)) is outside the segment"
@@ -347,7 +347,7 @@ final class Segment: @unchecked Sendable {
     /// (`<base>.log.<position>.quarantined`, fsynced), then cuts the log there. Never drops a byte.
     func quarantineTail(from position: Int, fileBytes: Int) throws(StorageError) -> String {
         precondition(position <= fileBytes && descriptor >= 0, "quarantine outside the file")
-        let path = "\(logPath).\(position)\(SegmentFiles.quarantineSuffix)"
+        let path = SegmentFiles.quarantinePath(logPath: logPath, position: position)
         let output = try io.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         defer { io.close(output) }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
