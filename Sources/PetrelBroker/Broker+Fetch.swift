@@ -7,12 +7,9 @@ import PetrelStorage
 extension Broker {
     // MARK: Fetch
 
-    /// A range of a segment file to send as it is, through an open descriptor.
-    struct FileSlice {
-        let descriptor: Int32
-        let offset: Int64
-        let count: Int
-    }
+    /// A range of a segment file to send as it is: a lease, released once the response is
+    /// written (or dropped).
+    typealias FileSlice = SegmentLease
 
     /// What one pass over a fetch's partitions found.
     struct FetchRead {
@@ -42,7 +39,7 @@ extension Broker {
             if read.bytes >= Int(max(1, request.minBytes)) || read.hasError || now >= deadline || Task.isCancelled {
                 return (read.response, read.files)
             }
-            for file in read.files { io.close(file.descriptor) }
+            for file in read.files { file.release() }
             await fetchWaiters.wait(for: read.observed, timeoutNanoseconds: deadline - now)
         }
     }
@@ -88,11 +85,9 @@ extension Broker {
                 file = try log.read(fromOffset: partition.fetchOffset, maxBytes: limit) { slice -> FileSlice? in
                     // The first batch always; later ones only within the limit.
                     guard !slice.bytes.isEmpty, read.bytes == 0 || slice.bytes.count <= limit else { return nil }
-                    // Opened while the log's read lock holds the segment: the bytes below
-                    // its published end are final (only replication truncates).
-                    let path = SegmentFiles.logPath(log.directory, slice.segmentBaseOffset)
-                    let descriptor = try io.open(path, flags: O_RDONLY, mode: 0)
-                    return FileSlice(descriptor: descriptor, offset: Int64(slice.filePosition), count: slice.bytes.count)
+                    // Leased while the log's read lock holds the segment: retention or a
+                    // truncation before the response is written cannot take the bytes away.
+                    return try slice.lease()
                 }
             } catch {
                 logger.error("fetch from \(topic)-\(partition.partition) at offset \(partition.fetchOffset) failed: \(error)")

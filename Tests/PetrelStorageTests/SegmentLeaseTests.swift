@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+@testable import PetrelStorage
+import Testing
+
+/// Leases (`LogReadSlice.lease()`, `Log.lease(fromOffset:maxBytes:)`): a sender's range of a
+/// segment file stays readable, byte for byte, while retention and truncation change the log,
+/// and nothing — descriptor, file — outlives the last release.
+@Suite struct SegmentLeaseTests {
+    /// A log of several sealed segments and an active one, 40 one-record batches.
+    func segmentedLog(_ directory: TemporaryDirectory, io: any FileIO = SystemFileIO()) throws -> Log {
+        let (log, _) = try Log.open(directory: directory.path + "/leases-0", config: smallConfig(segmentBytes: 1024), io: io)
+        for tag in 0..<40 { try log.append(makeBatch(count: 1, valueBytes: 100, tag: tag)) }
+        #expect(log.segmentCount >= 4)
+        return log
+    }
+
+    /// The leased range read through the lease's own descriptor, as `sendfile` reads it.
+    func leasedBytes(_ lease: SegmentLease) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: lease.count)
+        let read = bytes.withUnsafeMutableBytes { pread(lease.descriptor, $0.baseAddress, lease.count, off_t(lease.position)) }
+        try #require(read >= 0, "pread: errno \(errno)")
+        return Array(bytes[..<read])
+    }
+
+    /// The bytes a lease covers, copied while the read lends them.
+    func leaseWithCopy(_ log: Log, fromOffset: Int64, maxBytes: Int = 1 << 20) throws -> (SegmentLease, [UInt8]) {
+        try log.read(fromOffset: fromOffset, maxBytes: maxBytes) { slice in (try slice.lease(), Array(slice.bytes)) }
+    }
+
+    @Test func aLeaseOnASegmentRetentionDeletesStillReadsItsBytesAndTheFileGoesOnRelease() throws {
+        let directory = TemporaryDirectory()
+        let log = try segmentedLog(directory)
+        let first = log.segments[0]
+        let (lease, expected) = try leaseWithCopy(log, fromOffset: 0)
+        #expect(lease.segmentBaseOffset == 0 && !expected.isEmpty)
+        #expect(first.handle.leaseCount == 1)
+
+        try log.deleteRecords(before: log.segmentBaseOffsets[2])
+        let names = directory.files(in: "leases-0")
+        #expect(!names.contains("00000000000000000000.log"))
+        #expect(names.contains("00000000000000000000.log.deleted"), "renamed, not unlinked, while leased")
+        #expect(try leasedBytes(lease) == expected)
+
+        lease.release()
+        #expect(first.handle.leaseCount == 0)
+        #expect(!first.handle.hasOpenDescriptor)
+        #expect(!directory.files(in: "leases-0").contains { $0.hasSuffix(SegmentFiles.deletedSuffix) }, "unlinked by the last release")
+        try log.close()
+    }
+
+    @Test func retentionWithoutLeasesRemovesFilesAtOnce() throws {
+        let directory = TemporaryDirectory()
+        let log = try segmentedLog(directory)
+        try log.deleteRecords(before: log.segmentBaseOffsets[2])
+        #expect(!directory.files(in: "leases-0").contains { $0.hasSuffix(SegmentFiles.deletedSuffix) })
+        try log.close()
+    }
+
+    @Test func truncatingTheActiveSegmentUnderALeaseLeavesTheLeasedBytesWhole() throws {
+        let directory = TemporaryDirectory()
+        let (log, _) = try Log.open(directory: directory.path + "/cut-0", config: smallConfig(segmentBytes: 1 << 20))
+        for tag in 0..<20 { try log.append(makeBatch(count: 1, valueBytes: 100, tag: tag)) }
+        let (lease, expected) = try leaseWithCopy(log, fromOffset: 0)
+        #expect(lease.count == expected.count && log.segmentCount == 1)
+
+        try log.truncate(removingFrom: 10)
+        // Not cut under the sender: a short read here is what `sendfile` would have hit (and a
+        // mapping of it, SIGBUS).
+        #expect(try leasedBytes(lease) == expected)
+        #expect(log.logEndOffset == 10)
+        #expect(try log.allValues().map(\.1) == (0..<10).map { expectedValue(tag: $0, index: 0, valueBytes: 100) })
+        try log.append(makeBatch(count: 1, valueBytes: 100, tag: 99))
+        #expect(try log.allValues().last?.1 == expectedValue(tag: 99, index: 0, valueBytes: 100))
+        lease.release()
+        #expect(!directory.files(in: "cut-0").contains { $0.hasSuffix(SegmentFiles.cleanedSuffix) })
+        try log.close()
+
+        let (reopened, _) = try Log.open(directory: directory.path + "/cut-0", config: smallConfig(segmentBytes: 1 << 20))
+        #expect(try reopened.allValues().count == 11)
+        try reopened.close()
+    }
+
+    @Test func truncatingIntoALeasedSealedSegmentKeepsBothLeasesWhole() throws {
+        let directory = TemporaryDirectory()
+        let log = try segmentedLog(directory)
+        let bases = log.segmentBaseOffsets
+        let (inCut, cutBytes) = try leaseWithCopy(log, fromOffset: bases[1])
+        let (inDropped, droppedBytes) = try leaseWithCopy(log, fromOffset: bases[2])
+
+        try log.truncate(removingFrom: bases[1] + 1)
+        #expect(log.segmentCount == 2 && log.logEndOffset == bases[1] + 1)
+        #expect(try leasedBytes(inCut) == cutBytes)
+        #expect(try leasedBytes(inDropped) == droppedBytes)
+        inCut.release()
+        inDropped.release()
+        #expect(!directory.files(in: "leases-0").contains { $0.hasSuffix(SegmentFiles.deletedSuffix) })
+        try log.close()
+    }
+
+    @Test func leasesOpenOneDescriptorPerLeasedSegmentAndCloseEveryOne() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        let log = try segmentedLog(directory, io: io)
+        try log.flush()  // rolled segments' descriptors closed by their background sync first
+        let opensBefore = io.callCount("open"), closesBefore = io.callCount("close")
+
+        var leases: [SegmentLease] = []
+        for _ in 0..<3 {
+            for base in log.segmentBaseOffsets { leases.append(try #require(try log.lease(fromOffset: base, maxBytes: 1 << 20))) }
+        }
+        // One shared descriptor per leased segment, however many leases.
+        #expect(io.callCount("open") - opensBefore == log.segmentCount)
+        try log.deleteRecords(before: log.segmentBaseOffsets[1])
+        for (index, lease) in leases.enumerated() where index % 2 == 0 { lease.release() }
+        leases.removeAll()  // the others are released by their deinit: a forgotten release leaks nothing
+        #expect(io.callCount("open") - opensBefore == io.callCount("close") - closesBefore)
+        #expect(log.segments.allSatisfy { $0.handle.leaseCount == 0 && !$0.handle.hasOpenDescriptor })
+        #expect(!directory.files(in: "leases-0").contains { $0.hasSuffix(SegmentFiles.deletedSuffix) })
+        try log.close()
+    }
+
+    @Test func leasingAtTheLogEndGivesNone() throws {
+        let directory = TemporaryDirectory()
+        let log = try segmentedLog(directory)
+        #expect(try log.lease(fromOffset: log.logEndOffset, maxBytes: 1024) == nil)
+        try log.close()
+    }
+}
