@@ -366,6 +366,7 @@ extension Log {
             }
             throw error
         }
+        let snapshot = producerSnapshotBytes(below: baseOffset)
         do throws(StorageError) {
             try structureLock.withWriteLock { () throws(StorageError) in
                 try sealing.seal()
@@ -382,6 +383,7 @@ extension Log {
         }
         let end = sealing.nextOffset
         if beforeAcknowledge {
+            writeRollSnapshot(snapshot, at: end)
             sealing.publishWritten()
             setLogEndOffset(end)
             advanceRecoveryPoint(to: end)
@@ -389,6 +391,7 @@ extension Log {
             backgroundSync.async { [self] in
                 do throws(StorageError) {
                     try sealing.syncSealed()
+                    writeRollSnapshot(snapshot, at: end)
                     advanceRecoveryPoint(to: end)
                 } catch {
                     takeOffline(error)
