@@ -87,6 +87,29 @@ import Testing
         try log.close()
     }
 
+    /// A truncation below a snapshot removes it durably: brought back by a power loss, it would
+    /// describe batches the log no longer holds once appends pass its offset again.
+    @Test func aTruncationRemovesLaterSnapshotsDurably() throws {
+        let io = SimulatedFileIO()
+        try io.mkdir("/data")
+        try io.fsyncDirectory("/")
+        let path = "/data/cut-0"
+        let (log, _) = try Log.open(directory: path, config: smallConfig(segmentBytes: 2048), io: io)
+        var sequence: Int32 = 0
+        while log.segmentCount < 4 {
+            try log.append(idempotentBatch(producerId: 11, sequence: sequence))
+            sequence += 2
+        }
+        try log.flush()
+        let bases = log.segmentBaseOffsets
+        #expect(io.durableImage().files.contains { $0.path == SegmentFiles.snapshotPath(path, bases[2]) })
+        try log.truncate(removingFrom: bases[1] + 1)
+        let durable = io.durableImage().files.compactMap { file in
+            SegmentFiles.baseOffset(ofFile: String(file.path.split(separator: "/").last!), suffix: SegmentFiles.snapshotSuffix)
+        }
+        #expect(durable.allSatisfy { $0 <= log.logEndOffset }, "snapshots \(durable) past the log end \(log.logEndOffset)")
+    }
+
     @Test func rollSnapshotsAreFsyncedBeforeTheRecoveryPointPassesThem() throws {
         let directory = TemporaryDirectory()
         let path = directory.path + "/ack-0"

@@ -25,7 +25,11 @@ extension Log {
             lowerRecoveryPoint(to: end)
             if logStartOffset > end { setLogStartOffset(end) }
         }
-        for offset in try snapshotOffsets() where offset > logEndOffset { try io.unlink(snapshotPath(offset)) }
+        // Durably: a snapshot past the new end that a power loss brought back would describe
+        // batches this log no longer holds, once appends pass its offset again.
+        let stale = try snapshotOffsets().filter { $0 > logEndOffset }
+        for offset in stale { try io.unlink(snapshotPath(offset)) }
+        if !stale.isEmpty { try io.fsyncDirectory(directory) }
         try loadProducerState()
     }
 
