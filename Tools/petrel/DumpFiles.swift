@@ -67,14 +67,37 @@ enum DumpFiles {
                                   "lastOffset": entry.lastOffset, "offsetDelta": entry.offsetDelta, "timestamp": entry.timestamp,
                                   "coordinatorEpoch": entry.coordinatorEpoch, "currentTxnFirstOffset": entry.currentTransactionFirstOffset]))
             }
+            // The engine's own rule: a snapshot it would ignore (and fsck reports) is an error here too.
+            if let problem = ProducerSnapshotFile.problem(in: bytes) { lines.append(out(["error": problem])) }
         case .checkpoint, .partitionMetadata:
             let text = String(decoding: data, as: UTF8.self)
             for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
                 lines.append(out(["line": number + 1, "text": String(line)]))
             }
+            if let problem = parseProblem(path, kind: kind) { lines.append(out(["error": problem])) }
         case .log:
             break
         }
         return lines
+    }
+
+    /// Why the engine's parser refuses a checkpoint or `partition.metadata` (the broker would
+    /// not start with it), or nil. Files of other formats (leader-epoch-checkpoint) are shown
+    /// as text only.
+    static func parseProblem(_ path: String, kind: Kind) -> String? {
+        let url = URL(fileURLWithPath: path)
+        do {
+            switch kind {
+            case .checkpoint where LogDirectoryFiles.offsetCheckpoints.contains(url.lastPathComponent):
+                _ = try OffsetCheckpointFile(path: path).read()
+            case .partitionMetadata:
+                _ = try PartitionMetadataFile(directory: url.deletingLastPathComponent().path).read()
+            default:
+                break
+            }
+        } catch {
+            return "\(error)"
+        }
+        return nil
     }
 }

@@ -14,6 +14,10 @@ public enum LogDirectoryFiles {
     /// Held (flock) by the process that owns the directory.
     public static let lock = ".lock"
 
+    /// The files in `OffsetCheckpointFile`'s format.
+    public static let offsetCheckpoints = [recoveryPointCheckpoint, logStartOffsetCheckpoint, cleanerOffsetCheckpoint,
+                                           replicationOffsetCheckpoint]
+
     /// Suffixes of partition directories that are not live partitions: `-delete` (a deleted
     /// topic's partition awaiting removal), `-future` and `-stray` (Kafka's), `.delete`.
     public static let inactivePartitionDirectorySuffixes = ["-delete", "-future", "-stray", ".delete"]
