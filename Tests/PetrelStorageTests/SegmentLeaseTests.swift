@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import Foundation
+import PetrelFormat
+import Synchronization
 @testable import PetrelStorage
 import Testing
 
@@ -119,6 +121,66 @@ import Testing
         #expect(io.callCount("open") - opensBefore == io.callCount("close") - closesBefore)
         #expect(log.segments.allSatisfy { $0.handle.leaseCount == 0 && !$0.handle.hasOpenDescriptor })
         #expect(!directory.files(in: "leases-0").contains { $0.hasSuffix(SegmentFiles.deletedSuffix) })
+        try log.close()
+    }
+
+    @Test func aLeaseThatCannotOpenItsDescriptorIsATypedErrorAndTakesNothing() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        let log = try segmentedLog(directory, io: io)
+        let first = log.segments[0]
+        _ = try log.allValues()  // mapped now: only the lease's own open can fail below
+        io.inject(.failOpens(pathSuffix: SegmentFiles.logSuffix, errno: EMFILE))
+        #expect(throws: StorageError.self) { try log.lease(fromOffset: 0, maxBytes: 1 << 20) }
+        #expect(first.handle.leaseCount == 0 && !first.handle.hasOpenDescriptor)
+        io.clearFaults()
+        let lease = try #require(try log.lease(fromOffset: 0, maxBytes: 1 << 20))
+        #expect(first.handle.leaseCount == 1)
+        lease.release()
+        try log.close()
+    }
+
+    /// Senders on several threads lease, read and release while retention deletes segments
+    /// under them: every leased range reads whole batches, and at the end no lease, descriptor
+    /// or `.deleted` file is left.
+    @Test func concurrentLeasesAndRetention() throws {
+        let directory = TemporaryDirectory()
+        let (log, _) = try Log.open(directory: directory.path + "/busy-0", config: smallConfig(segmentBytes: 1024))
+        for tag in 0..<200 { try log.append(makeBatch(count: 1, valueBytes: 100, tag: tag)) }
+        let handles = log.segments.map(\.handle)
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 5) { worker in
+            if worker == 0 {
+                for cut in stride(from: Int64(10), to: 190, by: 10) {
+                    do { try log.deleteRecords(before: cut) } catch { failures.withLock { $0.append("delete: \(error)") } }
+                }
+                return
+            }
+            for round in 0..<200 {
+                do {
+                    let from = max(log.logStartOffset, Int64((round * 7 + worker) % 190))
+                    guard let lease = try log.lease(fromOffset: from, maxBytes: 512) else { continue }
+                    defer { lease.release() }
+                    let bytes = try leasedBytes(lease)
+                    let batches = try bytes.withUnsafeBytes { buffer in
+                        var reader = RecordBatchReader(buffer)
+                        var count = 0
+                        while try reader.next() != nil { count += 1 }
+                        return count
+                    }
+                    if bytes.count != lease.count || batches == 0 { failures.withLock { $0.append("short range at \(from)") } }
+                } catch let error as StorageError {
+                    // The start may pass `from` between reading it and leasing.
+                    if case .offsetOutOfRange = error.code { continue }
+                    failures.withLock { $0.append("\(error)") }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        #expect(handles.allSatisfy { $0.leaseCount == 0 && !$0.hasOpenDescriptor })
+        #expect(!directory.files(in: "busy-0").contains { $0.hasSuffix(SegmentFiles.deletedSuffix) })
         try log.close()
     }
 
