@@ -24,7 +24,7 @@ public struct LogDirectoryChecker {
     /// Called after each segment with (segments done, segments in all).
     public var progress: ((Int, Int) -> Void)?
     /// Files fsck itself keeps (its quarantine), never reported as unknown.
-    public var quarantineDirectoryName = "petrel-quarantine"
+    public var quarantineDirectoryName = LogDirectoryFiles.fsckQuarantineDirectory
 
     public init(path: String) { self.path = path }
 

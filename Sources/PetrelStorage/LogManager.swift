@@ -186,7 +186,7 @@ public final class LogManager: Sendable {
         // under the same name: its log start offset, hiding its records). A crash before the
         // rename leaves the partition without entries: a full recovery, nothing lost.
         try checkpoint()
-        let doomed = "\(log.directory).delete"
+        let doomed = log.directory + LogDirectoryFiles.deletingPartitionSuffix
         try io.rename(log.directory, to: doomed)
         try io.fsyncDirectory(dataDirectory)
         for name in try io.listDirectory(doomed) { try io.unlink("\(doomed)/\(name)") }

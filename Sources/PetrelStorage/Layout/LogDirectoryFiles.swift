@@ -14,13 +14,23 @@ public enum LogDirectoryFiles {
     /// Held (flock) by the process that owns the directory.
     public static let lock = ".lock"
 
+    /// Where `petrel fsck --repair` moves what it takes out of a log directory, by default (a
+    /// directory beside the partitions, which neither the engine nor fsck takes for one).
+    public static let fsckQuarantineDirectory = "petrel-quarantine"
+
     /// The files in `OffsetCheckpointFile`'s format.
     public static let offsetCheckpoints = [recoveryPointCheckpoint, logStartOffsetCheckpoint, cleanerOffsetCheckpoint,
                                            replicationOffsetCheckpoint]
 
-    /// Suffixes of partition directories that are not live partitions: `-delete` (a deleted
-    /// topic's partition awaiting removal), `-future` and `-stray` (Kafka's), `.delete`.
-    public static let inactivePartitionDirectorySuffixes = ["-delete", "-future", "-stray", ".delete"]
+    /// What `LogManager.deleteLog` renames a partition directory to before removing its files
+    /// (`<topic>-<partition>.delete`): not a partition name, so a crash half-way leaves a
+    /// directory start-up ignores.
+    public static let deletingPartitionSuffix = ".delete"
+
+    /// Suffixes of partition directories that are not live partitions: `-delete` (Kafka's name
+    /// for a deleted topic's partition awaiting removal), `-future` and `-stray` (Kafka's), and
+    /// Petrel's `deletingPartitionSuffix`.
+    public static let inactivePartitionDirectorySuffixes = ["-delete", "-future", "-stray", deletingPartitionSuffix]
 
     /// Whether `name`, a directory, is a partition directory that is not live.
     public static func isInactivePartitionDirectory(_ name: String) -> Bool {
