@@ -85,6 +85,28 @@ import Testing
         try reopened.close()
     }
 
+    /// A leased truncation that cannot write its copy fails typed, takes the log offline (its
+    /// segments may no longer match its files) and loses nothing: reopened, the log is whole
+    /// up to where the truncation was asked to cut, and no partial copy is left.
+    @Test func aLeasedTruncationThatCannotCopyTakesTheLogOffline() throws {
+        let directory = TemporaryDirectory()
+        let io = FaultInjectingFileIO()
+        let path = directory.path + "/fail-0"
+        let (log, _) = try Log.open(directory: path, config: smallConfig(segmentBytes: 1 << 20), io: io)
+        for tag in 0..<20 { try log.append(makeBatch(count: 1, valueBytes: 100, tag: tag)) }
+        let (lease, expected) = try leaseWithCopy(log, fromOffset: 0)
+        io.inject(.failWritesTo(pathSuffix: SegmentFiles.cleanedSuffix, errno: ENOSPC))
+        #expect(throws: StorageError.self) { try log.truncate(removingFrom: 10) }
+        #expect(throws: StorageError.self) { try log.append(makeBatch(count: 1, tag: 99)) }
+        #expect(try leasedBytes(lease) == expected)
+        lease.release()
+        #expect(!directory.files(in: "fail-0").contains { $0.hasSuffix(SegmentFiles.cleanedSuffix) })
+        io.clearFaults()
+        let (reopened, _) = try Log.open(directory: path, config: smallConfig(segmentBytes: 1 << 20))
+        #expect(try reopened.allValues().count == 20)
+        try reopened.close()
+    }
+
     @Test func truncatingIntoALeasedSealedSegmentKeepsBothLeasesWhole() throws {
         let directory = TemporaryDirectory()
         let log = try segmentedLog(directory)

@@ -518,11 +518,15 @@ final class Segment: @unchecked Sendable {
             try io.fsync(output, path: copyPath)
         } catch {
             io.close(output)
+            // The partial copy is only ever a `.cleaned` leftover: if it cannot be removed now,
+            // start-up removes it.
+            do { try io.unlink(copyPath) } catch {}
             throw error
         }
         io.close(output)
         try io.rename(copyPath, to: logPath)
-        try io.fsyncDirectory(directory)
+        // From here the name is the copy's: the segment reopens it before anything else can
+        // fail (a failure still leaves the log to be taken offline by its caller).
         try handle.retire(unlinking: [])
         handle = SegmentHandle(path: logPath, io: io)
         if descriptor >= 0 {
@@ -538,6 +542,7 @@ final class Segment: @unchecked Sendable {
         } else {
             try openForAppend(truncatingIndexes: false)
         }
+        try io.fsyncDirectory(directory)
     }
 
     /// A lease on bytes `position..<position + count` of the `.log`, for a sender. Called with
