@@ -78,7 +78,7 @@ import Glibc
             try manager.createLog(for: partition).append(makeBatch())
             try manager.close()
         }
-        let checkpointLeftover = "\(OffsetCheckpointFile.recoveryPointName).4242.7.tmp"
+        let checkpointLeftover = "\(LogDirectoryFiles.recoveryPointCheckpoint).4242.7.tmp"
         let partitionLeftover = "partition.metadata.4242.8.tmp"
         FileManager.default.createFile(atPath: "\(directory.path)/\(checkpointLeftover)", contents: Data("0\n".utf8))
         FileManager.default.createFile(atPath: "\(directory.path)/t-0/\(partitionLeftover)", contents: Data("x".utf8))
