@@ -102,23 +102,25 @@ public struct LogDirectoryChecker {
             quarantineDirectoryName,
             // The broker's own files beside the partitions.
             BrokerStateFiles.clusterMetadataName, BrokerStateFiles.producerIdBlockName, BrokerStateFiles.topicConfigsName,
+            BrokerStateFiles.topicsName,
         ]
         return known.contains(name) || (isDirectory && LogDirectoryFiles.isInactivePartitionDirectory(name))
     }
 
     // MARK: The broker's files
 
-    /// `meta.properties` and `producer-id-block` that the broker would refuse to start with.
+    /// `meta.properties`, `producer-id-block` and `topics` that the broker would refuse to start with.
     /// fsck cannot repair them: it cannot know the cluster id, nor which producer ids were used.
     private func checkBrokerStateFiles(into result: inout FsckResult) {
         let parsers: [(String, ([UInt8], String) throws(StorageError) -> Void)] = [
             (BrokerStateFiles.clusterMetadataName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.clusterId(parsing: bytes, path: path) }),
             (BrokerStateFiles.producerIdBlockName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.nextProducerId(parsing: bytes, path: path) }),
+            (BrokerStateFiles.topicsName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.topics(parsing: bytes, path: path) }),
         ]
         for (name, parse) in parsers {
             let file = "\(path)/\(name)"
             guard FileManager.default.fileExists(atPath: file) else { continue }
-            do throws(StorageError) { try parse(try SystemFileIO().readSmallFile(file, bytesMax: 64 << 10), file) } catch {
+            do throws(StorageError) { try parse(try SystemFileIO().readSmallFile(file, bytesMax: 64 << 20), file) } catch {
                 result.findings.append(Finding(.error, .brokerFileInvalid, file: file, message: "\(error)", repair: nil))
             }
         }

@@ -6,7 +6,7 @@ import PetrelStorage
 /// snapshots, checkpoints and partition.metadata. Each prints one line (or JSON object) per entry.
 enum DumpFiles {
     enum Kind {
-        case offsetIndex(base: Int64), timeIndex(base: Int64), transactionIndex, producerSnapshot, checkpoint, partitionMetadata, log
+        case offsetIndex(base: Int64), timeIndex(base: Int64), transactionIndex, producerSnapshot, checkpoint, partitionMetadata, topics, log
     }
 
     static func kind(of path: String) -> Kind {
@@ -17,6 +17,7 @@ enum DumpFiles {
         if name.hasSuffix(SegmentFiles.snapshotSuffix) { return .producerSnapshot }
         if name.hasSuffix("-checkpoint") { return .checkpoint }
         if name == PartitionFiles.partitionMetadata { return .partitionMetadata }
+        if name == BrokerStateFiles.topicsName { return .topics }
         return .log
     }
 
@@ -75,6 +76,17 @@ enum DumpFiles {
                 lines.append(out(["line": number + 1, "text": String(line)]))
             }
             if let problem = parseProblem(path, kind: kind) { lines.append(out(["error": problem])) }
+        case .topics:
+            // The broker's topic records, through the parser the broker and fsck use.
+            do throws(StorageError) {
+                for record in try BrokerStateFiles.topics(parsing: [UInt8](data), path: path) {
+                    lines.append(out(["topic": record.name, "topicId": PartitionMetadataFile.encode(record.topicId), "partitions": record.partitions,
+                                      "internal": record.isInternal, "state": record.state.rawValue,
+                                      "configs": record.configs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]))
+                }
+            } catch {
+                lines.append(out(["error": "\(error)"]))
+            }
         case .log:
             break
         }

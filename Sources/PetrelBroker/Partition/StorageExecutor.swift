@@ -19,6 +19,8 @@ final class StorageExecutor: @unchecked Sendable {
     private var running = 0
     private var stopping = false
     private var threadsLeft: Int
+    /// The executor's threads, to tell whether code runs on one.
+    private var threadIds: Set<pthread_t> = []
     private let queuedJobsMax: Int
     let threadCount: Int
 
@@ -32,11 +34,15 @@ final class StorageExecutor: @unchecked Sendable {
                 // Named from inside: Foundation on Linux garbles a name set before start; the
                 // kernel keeps 15 characters.
                 Thread.current.name = "petrel-io-\(index)"
+                condition.withLock { _ = threadIds.insert(pthread_self()) }
                 work()
             }
             thread.start()
         }
     }
+
+    /// Whether the calling code runs on one of the executor's threads.
+    var ownsCurrentThread: Bool { condition.withLock { threadIds.contains(pthread_self()) } }
 
     /// Jobs running now (for tests and metrics).
     var runningCount: Int { condition.withLock { running } }
