@@ -22,6 +22,8 @@ public final class Broker: Sendable {
     let purgatory: Purgatory
     let replicaManager: ReplicaManager
     let router: RequestRouter
+    /// How coordinators reach their internal topics.
+    let partitionWriter: BrokerPartitionWriter
     /// The broker's own file access (meta.properties, producer ids, segment files for fetches),
     /// through the storage I/O seam.
     let io: any FileIO
@@ -65,6 +67,9 @@ public final class Broker: Sendable {
         purgatory = Purgatory()
         replicaManager = ReplicaManager(manager: manager, executor: executor, purgatory: purgatory, io: io,
                                         fetchBytesMax: fitted.fetchBytesMax, fetchWaitMsMax: fitted.fetchWaitMsMax)
+        let writer = BrokerPartitionWriter(replicaManager: replicaManager, topics: topics)
+        partitionWriter = writer
+        topics.whenPartitionsCreated { writer.elected($1, of: $0) }
         router = RequestRouter(handlers: Self.handlers(config: fitted, clusterId: clusterId, topics: topics, executor: executor,
                                                        replicaManager: replicaManager, store: store, logger: logger))
         manager.startBackgroundTasks(retentionCheckIntervalMs: config.retentionCheckIntervalMs)

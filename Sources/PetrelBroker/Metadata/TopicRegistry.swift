@@ -37,6 +37,13 @@ final class TopicRegistry: Sendable {
     /// Serialises topic creation, growth and deletion: two concurrent auto-creations of one
     /// topic must not draw two topic ids.
     private let topicChanges = Mutex<Void>(())
+    /// Told when partitions become visible (created or grown): leadership watchers.
+    private let onPartitionsCreated = Mutex<(@Sendable (String, Range<Int32>) -> Void)?>(nil)
+
+    /// Sets who learns of partitions as they become visible.
+    func whenPartitionsCreated(_ callback: @escaping @Sendable (String, Range<Int32>) -> Void) {
+        onPartitionsCreated.withLock { $0 = callback }
+    }
 
     /// Opens the registry over `store`, finishing what a crash interrupted: a deletion under way
     /// is completed, a live topic's missing partitions are created, and partition directories
@@ -134,6 +141,7 @@ final class TopicRegistry: Sendable {
             }
             let info = TopicInfo(partitions: partitions, topicId: topicId, isInternal: isInternal)
             visible.withLock { $0[name] = info }
+            onPartitionsCreated.withLock { $0 }?(name, 0..<partitions)
             logger.info("created topic \(name) with \(partitions) partitions")
             return info
         }
@@ -151,6 +159,7 @@ final class TopicRegistry: Sendable {
             record.partitions = count
             try store.put(record)
             visible.withLock { $0[name]?.partitions = count }
+            onPartitionsCreated.withLock { $0 }?(name, info.partitions..<count)
             logger.info("topic \(name) now has \(count) partitions")
         }
     }
