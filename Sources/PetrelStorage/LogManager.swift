@@ -75,13 +75,19 @@ public final class LogManager: Sendable {
             try io.unlink(marker)
             try io.fsyncDirectory(dataDirectory)
         }
+        var skipped: [SkippedDirectoryEntry] = []
         // A checkpoint that cannot be read counts as empty: recovery then starts from offset 0,
-        // which costs time but loses nothing.
-        let recoveryPoints = (try? OffsetCheckpointFile(path: "\(dataDirectory)/\(LogDirectoryFiles.recoveryPointCheckpoint)", io: io).read()) ?? [:]
-        let logStartOffsets = (try? OffsetCheckpointFile(path: "\(dataDirectory)/\(LogDirectoryFiles.logStartOffsetCheckpoint)", io: io).read()) ?? [:]
+        // which costs time but loses nothing. It is reported (the broker logs skipped entries).
+        func checkpoint(_ name: String) -> [TopicPartition: Int64] {
+            do throws(StorageError) { return try OffsetCheckpointFile(path: "\(dataDirectory)/\(name)", io: io).read() } catch {
+                skipped.append(SkippedDirectoryEntry(name: name, reason: "unreadable, so ignored (recovery starts from each log's first segment): \(error)"))
+                return [:]
+            }
+        }
+        let recoveryPoints = checkpoint(LogDirectoryFiles.recoveryPointCheckpoint)
+        let logStartOffsets = checkpoint(LogDirectoryFiles.logStartOffsetCheckpoint)
         var opened: [TopicPartition: Log] = [:]
         var reports: [TopicPartition: RecoveryReport] = [:]
-        var skipped: [SkippedDirectoryEntry] = []
         var identities: [FileStatus: String] = [:]
         for name in try io.listDirectory(dataDirectory) {
             let path = "\(dataDirectory)/\(name)"
