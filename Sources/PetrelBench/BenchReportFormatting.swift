@@ -54,7 +54,8 @@ enum BenchReportFormatting {
             text += "\n| peer | ops/s | MB/s | p99 latency | server CPU s / peak RSS | sync | command |\n|---|---|---|---|---|---|---|\n"
             for peer in report.peers {
                 if let skipped = peer.skipped { text += "| \(peer.name) | skipped: \(skipped) | | | | \(peer.sync) | |\n"; continue }
-                let server = peer.serverCPUSeconds.map { String(format: "%.2f s / %.0f MB", $0, Double(peer.serverPeakRSSBytes ?? 0) / 1e6) } ?? ""
+                var server = peer.serverCPUSeconds.map { String(format: "%.2f s / %.0f MB", $0, Double(peer.serverPeakRSSBytes ?? 0) / 1e6) } ?? ""
+                if let perMessage = peer.serverCPUMicrosecondsPerMessage { server += String(format: " (%.3f µs CPU per message)", perMessage) }
                 let p99 = peer.p99LatencyMs.map { String(format: "%.1f ms", $0) } ?? ""
                 text += String(format: "| %@ | %.0f | %.1f | %@ | %@ | %@ | `%@` |\n", peer.name, peer.operationsPerSecond ?? 0, peer.megabytesPerSecond ?? 0,
                                p99, server, peer.sync, peer.command)

