@@ -73,6 +73,9 @@ public struct ProtocolWriter {
         if let utf8 { bytes.append(contentsOf: utf8) }
     }
 
+    // Not inlined: the Swift 6.3.1 optimizer's ownership verifier traps ("Found over consume")
+    // on callers that write [UInt8] fields (DescribeGroupsResponse) once this is inlined.
+    @inline(never)
     public mutating func writeBytes<C: Collection<UInt8>>(_ value: C?, compact: Bool, nullable: Bool = true, field: String = "bytes") throws(ProtocolError) {
         try writeLength(value?.count, compact: compact, wide: true, nullable: nullable, field: field)
         if let value { bytes.append(contentsOf: value) }
