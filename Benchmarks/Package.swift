@@ -26,5 +26,16 @@ let package = Package(
             path: "Benchmarks/PetrelFormatBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "PetrelProduceBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "PetrelBroker", package: rootPackageIdentity),
+                .product(name: "PetrelProtocol", package: rootPackageIdentity),
+                .product(name: "PetrelFormat", package: rootPackageIdentity),
+            ],
+            path: "Benchmarks/PetrelProduceBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

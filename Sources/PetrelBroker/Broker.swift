@@ -98,7 +98,14 @@ public final class Broker: Sendable {
     /// without the size prefix), or nil when none is due (Produce with acks=0).
     ///
     /// - Throws: `ProtocolError` when the frame is malformed: the caller closes the connection.
-    public func handle(frame: [UInt8]) async throws(ProtocolError) -> BrokerResponse? { try await router.route(frame: frame) }
+    public func handle(frame: [UInt8]) async throws(ProtocolError) -> BrokerResponse? { try await router.route(frame: FrameBytes(copying: frame)) }
+
+    /// Handles one request frame read in place: a produce's records are appended from the
+    /// frame's own memory, which the request keeps alive until its appends complete. The
+    /// network layer's entry, public for benchmarks and embedders that frame requests themselves.
+    ///
+    /// - Throws: `ProtocolError` when the frame is malformed: the caller closes the connection.
+    public func handle(frame: FrameBytes) async throws(ProtocolError) -> BrokerResponse? { try await router.route(frame: frame) }
 
     /// Flushes every log, writes checkpoints and the clean-shutdown marker.
     public func close() throws {
@@ -109,7 +116,7 @@ public final class Broker: Sendable {
     // MARK: Work in flight
 
     /// Starts handling a request, unless shutdown has begun (then nil: the connection is closing).
-    func startRequest(frame: [UInt8]) -> Task<BrokerResponse?, any Error>? {
+    func startRequest(frame: FrameBytes) -> Task<BrokerResponse?, any Error>? {
         requestsInFlight.enter()
         guard !workGate.isStopping else {
             requestsInFlight.leave()

@@ -23,7 +23,7 @@ struct ProduceHandler: RequestHandler {
                 // A name or index no log can have is no partition here (and no TopicPartition).
                 guard partition.index >= 0, TopicPartition.isValidTopicName(topic.name) else { return .init(errorCode: .unknownTopicOrPartition) }
                 entries.append(.init(partition: TopicPartition(topic: topic.name, partition: partition.index),
-                                     records: partition.records?.inlineBytes, storedCodec: storedCodec))
+                                     records: partition.records?.recordBytes, storedCodec: storedCodec))
                 return nil
             })
         }

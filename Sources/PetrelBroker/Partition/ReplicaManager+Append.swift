@@ -6,8 +6,8 @@ extension ReplicaManager {
     /// The records a produce carries for one partition.
     struct AppendEntry: Sendable {
         var partition: TopicPartition
-        /// As sent: a slice of the request.
-        var records: ArraySlice<UInt8>?
+        /// As sent: a range of the request frame, which it keeps alive.
+        var records: RecordBytes?
         /// The topic's `compression.type` when it names a codec: batches are stored in it.
         var storedCodec: CompressionCodec?
     }
@@ -48,17 +48,23 @@ extension ReplicaManager {
         if let refusal = Self.checkOneBatch(entry.records, version: produceVersion) {
             return AppendResult(errorCode: .invalidRecord, errorMessage: refusal)
         }
-        var bytes = Array(entry.records ?? [])
+        // Not nil: checkOneBatch refuses a null record set.
+        guard let records = entry.records else { return AppendResult(errorCode: .invalidRecord) }
         let log = partition.log
         // A batch over max.message.bytes is the log's to refuse (MESSAGE_TOO_LARGE), undecoded.
+        var recompressed: [UInt8]?
         do {
-            if bytes.count <= log.config.maxMessageBytes { bytes = try Self.validatedRecords(bytes, storing: entry.storedCodec) }
+            if records.count <= log.config.maxMessageBytes {
+                recompressed = try Self.validatedRecords(records.unsafeBytes, storing: entry.storedCodec)
+            }
         } catch {
             logger.debug("produce to \(entry.partition) refused: \(error)")
             return AppendResult(errorCode: .corruptMessage, errorMessage: "\(error)")
         }
         do throws(StorageError) {
-            let info = try await log.append(bytes)
+            // As sent, the frame's bytes go to pwritev with no copy (the log keeps them alive
+            // until written); only a batch rebuilt in another codec is new memory.
+            let info = if let recompressed { try await log.append(recompressed) } else { try await log.append(LentRecords(records: records)) }
             purgatory.notify(.partition(entry.partition))
             return AppendResult(errorCode: .none, baseOffset: info.firstOffset, logStartOffset: log.logStartOffset)
         } catch {
@@ -70,12 +76,11 @@ extension ReplicaManager {
     /// Kafka's rule for Produce v3 and later (`ProduceRequest.validateRecords`): each partition
     /// carries exactly one record batch; anything else is INVALID_RECORD for that partition.
     /// Returns why the records are refused, or nil. (The batch itself is validated by storage.)
-    static func checkOneBatch(_ records: ArraySlice<UInt8>?, version: Int16) -> String? {
-        guard let records, records.count >= RecordBatchLayout.logOverheadBytes else {
+    static func checkOneBatch(_ recordBytes: RecordBytes?, version: Int16) -> String? {
+        guard let records = recordBytes?.unsafeBytes, records.count >= RecordBatchLayout.logOverheadBytes else {
             return "Produce requests with version \(version) must have at least one record batch per partition"
         }
-        let lengthStart = records.startIndex + RecordBatchLayout.lengthPosition
-        let length = Int(Int32(bitPattern: records[lengthStart..<lengthStart + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+        let length = Int(Int32(bigEndian: records.loadUnaligned(fromByteOffset: RecordBatchLayout.lengthPosition, as: Int32.self)))
         // A length that is negative or runs past the end is the batch decoder's to report.
         if length >= 0, records.count > RecordBatchLayout.logOverheadBytes + length {
             return "Produce requests with version \(version) are only allowed to contain exactly one record batch per partition"
@@ -86,15 +91,21 @@ extension ReplicaManager {
     /// Every record of the batch decoded (decompressed when compressed), as Kafka's
     /// `LogValidator` does: a batch whose CRC matches but whose records or compressed stream are
     /// damaged is CORRUPT_MESSAGE, never stored for consumers to fail on. When the topic's
-    /// `compression.type` names another codec, the batch comes back recompressed into it.
-    static func validatedRecords(_ bytes: [UInt8], storing codec: CompressionCodec?) throws -> [UInt8] {
-        try bytes.withUnsafeBytes { buffer in
-            // The log checks the CRC of what it stores; checked here too only when the batch is
-            // rebuilt, since a recompressed batch gets a new CRC that would hide the damage.
-            let batch = try RecordBatch(parsing: buffer, limits: DecodeLimits(batchBytesMax: Int(Int32.max)), verifyingCRC: codec != nil)
-            if let codec, let recompressed = try batch.recompressed(to: codec) { return recompressed }
-            try batch.forEachRecord { _ in }
-            return bytes
-        }
+    /// `compression.type` names another codec, the batch comes back recompressed into it;
+    /// otherwise nil: the bytes are stored as they are. Reads `bytes` in place.
+    static func validatedRecords(_ bytes: UnsafeRawBufferPointer, storing codec: CompressionCodec?) throws -> [UInt8]? {
+        // The log checks the CRC of what it stores; checked here too only when the batch is
+        // rebuilt, since a recompressed batch gets a new CRC that would hide the damage.
+        let batch = try RecordBatch(parsing: bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)), verifyingCRC: codec != nil)
+        if let codec, let recompressed = try batch.recompressed(to: codec) { return recompressed }
+        try batch.forEachRecord { _ in }
+        return nil
     }
+}
+
+/// A produce's records lent to the log as they are in the request frame: the log keeps this
+/// value, and with it the frame, alive until its `pwritev` is done.
+struct LentRecords: AppendableBytes {
+    let records: RecordBytes
+    var unsafeBytes: UnsafeRawBufferPointer { records.unsafeBytes }
 }

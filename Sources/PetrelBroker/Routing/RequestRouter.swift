@@ -63,8 +63,8 @@ struct RequestRouter: Sendable {
     ///
     /// - Throws: `ProtocolError` when the frame is malformed, or names an API or version not
     ///   routed (except ApiVersions): the caller closes the connection, as Kafka does.
-    func route(frame: [UInt8]) async throws(ProtocolError) -> BrokerResponse? {
-        var reader = ProtocolReader(frame)
+    func route(frame: FrameBytes) async throws(ProtocolError) -> BrokerResponse? {
+        var reader = ProtocolReader(frame: frame)
         let header = try RequestHeader.read(from: &reader)
         let context = RequestContext(header: header)
         guard let api = header.knownApi else { throw ProtocolError(.unknownApiKey(header.apiKey), position: 0) }

@@ -62,9 +62,10 @@ public final class BrokerServer: Sendable {
 }
 
 /// Splits the stream into frames: int32 size, then that many bytes. A negative or oversized
-/// size is a protocol error: the connection is closed, with the reason logged.
+/// size is a protocol error: the connection is closed, with the reason logged. A frame is the
+/// received buffer's memory lent as it is (`FrameBytes.lending`), not a copy.
 struct KafkaFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = [UInt8]
+    typealias InboundOut = FrameBytes
     let frameBytesMax: Int
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -74,8 +75,8 @@ struct KafkaFrameDecoder: ByteToMessageDecoder {
         }
         guard buffer.readableBytes >= 4 + Int(size) else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: 4)
-        guard let frame = buffer.readBytes(length: Int(size)) else { preconditionFailure("the frame's bytes were counted as readable") }
-        context.fireChannelRead(wrapInboundOut(frame))
+        guard let frame = buffer.readSlice(length: Int(size)) else { preconditionFailure("the frame's bytes were counted as readable") }
+        context.fireChannelRead(wrapInboundOut(FrameBytes.lending(frame)))
         return .continue
     }
 }

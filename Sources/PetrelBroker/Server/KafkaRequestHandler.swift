@@ -15,7 +15,7 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     // Safe: every mutable field is touched only on the channel's event loop (channelRead,
     // channelInactive and the callbacks chained on futures of that loop; `budgetHasRoom` hops
     // onto the loop first). `loop` and `channel` are set once in handlerAdded.
-    typealias InboundIn = [UInt8]
+    typealias InboundIn = FrameBytes
     typealias OutboundOut = ByteBuffer
     let broker: Broker
     let budget: RequestBytesBudget
@@ -50,7 +50,7 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         let loop = context.eventLoop
-        let bytes = frame.count
+        let bytes = frame.bytes.count
         pending += 1
         pendingBytes += bytes
         budget.take(bytes)

@@ -4,16 +4,26 @@
 /// Every read is bounds-checked and throws `ProtocolError` with the byte position; counts and
 /// lengths are checked against the bytes left before anything is allocated. A tagged field is
 /// read inside a bound (`beginTaggedField`), so a field cannot read past the size its tag declared.
+///
+/// It reads a `FrameBytes` in place: records come out as ranges of the frame (`Records.frame`),
+/// so the frame's memory, as it arrived, is what a produce appends.
 public struct ProtocolReader {
-    public let bytes: [UInt8]
+    /// The frame read; decoded records keep it alive.
+    public let frame: FrameBytes
     public private(set) var position: Int
     /// One past the last byte this reader may read: the frame's end, or a tagged field's.
     private var end: Int
 
-    public init(_ bytes: [UInt8], position: Int = 0) {
-        self.bytes = bytes
+    /// Reads a frame in place.
+    public init(frame: FrameBytes, position: Int = 0) {
+        self.frame = frame
         self.position = position
-        self.end = bytes.count
+        self.end = frame.bytes.count
+    }
+
+    /// Reads a copy of `bytes` (for tests and tools).
+    public init(_ bytes: [UInt8], position: Int = 0) {
+        self.init(frame: FrameBytes(copying: bytes), position: position)
     }
 
     public var remaining: Int { end - position }
@@ -22,15 +32,21 @@ public struct ProtocolReader {
         ProtocolError(reason, position: position ?? self.position)
     }
 
-    mutating func take(_ count: Int) throws(ProtocolError) -> ArraySlice<UInt8> {
+    /// The next `count` bytes' place in the frame, consumed.
+    mutating func takeRange(_ count: Int) throws(ProtocolError) -> Range<Int> {
         guard count >= 0, count <= remaining else { throw error(.truncated(neededBytes: count, availableBytes: remaining)) }
         defer { position += count }
-        return bytes[position..<(position + count)]
+        return position..<(position + count)
+    }
+
+    /// The next `count` bytes, in the frame's memory: valid while `frame` lives.
+    mutating func take(_ count: Int) throws(ProtocolError) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: frame.bytes[try takeRange(count)])
     }
 
     private mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(ProtocolError) -> T {
-        let slice = try take(MemoryLayout<T>.size)
-        return slice.reduce(T.zero) { ($0 << 8) | T(truncatingIfNeeded: $1) }
+        let bytes = try take(MemoryLayout<T>.size)
+        return T(bigEndian: bytes.loadUnaligned(as: T.self))
     }
 
     public mutating func readInt8() throws(ProtocolError) -> Int8 { try integer(Int8.self) }
@@ -86,13 +102,20 @@ public struct ProtocolReader {
         return text
     }
 
-    /// Bytes: int32 length, or (compact) uvarint length + 1; a slice of the frame, no copy.
+    /// Bytes: int32 length, or (compact) uvarint length + 1; copied out of the frame (these are
+    /// small fields: metadata, assignments; records are read in place by `readRecords`).
     public mutating func readBytes(compact: Bool, nullable: Bool = true, field: String) throws(ProtocolError) -> ArraySlice<UInt8>? {
+        try readBytesRange(compact: compact, nullable: nullable, field: field).map { ArraySlice(frame.bytes[$0]) }
+    }
+
+    /// A bytes field's place in the frame.
+    private mutating func readBytesRange(compact: Bool, nullable: Bool, field: String) throws(ProtocolError) -> Range<Int>? {
         let start = position
         let length = try length(compact: compact, wide: true)
         if length == -1 && nullable { return nil }
         guard length >= 0 else { throw error(.invalidLength(field: field, length: length), at: start) }
-        return try take(Int(length))
+        guard let count = Int(exactly: length) else { throw error(.invalidLength(field: field, length: length), at: start) }
+        return try takeRange(count)
     }
 
     /// Bytes that must not be null, copied out of the frame.
@@ -100,9 +123,9 @@ public struct ProtocolReader {
         Array(try readBytes(compact: compact, nullable: false, field: field) ?? [])
     }
 
-    /// A records field: bytes kept as a slice of the frame (no copy).
+    /// A records field: the bytes where they are in the frame, keeping it alive (no copy).
     public mutating func readRecords(compact: Bool, nullable: Bool = true, field: String) throws(ProtocolError) -> Records? {
-        try readBytes(compact: compact, nullable: nullable, field: field).map(Records.bytes)
+        try readBytesRange(compact: compact, nullable: nullable, field: field).map { [frame] in .frame(RecordBytes(frame: frame, range: $0)) }
     }
 
     /// An array's element count (int32, or compact uvarint + 1); nil for a null array, which is

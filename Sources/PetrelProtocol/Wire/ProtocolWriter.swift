@@ -89,6 +89,7 @@ public struct ProtocolWriter {
             try writeLength(count, compact: compact, wide: true, nullable: nullable, field: field)
             externalParts.append(ExternalPart(position: bytes.count, tag: tag, count: count))
         case let .bytes(slice): try writeBytes(slice, compact: compact, nullable: nullable, field: field)
+        case let .frame(recordBytes): try writeBytes(recordBytes.unsafeBytes, compact: compact, nullable: nullable, field: field)
         case nil: try writeBytes([UInt8]?.none, compact: compact, nullable: nullable, field: field)
         }
     }
