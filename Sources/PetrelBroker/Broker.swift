@@ -16,12 +16,14 @@ public final class Broker: Sendable {
     public let config: BrokerConfig
     public let manager: LogManager
     public let clusterId: String
-    let producerIds: ProducerIds
+    let store: any MetadataStore
     let topics: TopicRegistry
     let executor: StorageExecutor
     let purgatory: Purgatory
     let replicaManager: ReplicaManager
     let router: RequestRouter
+    /// How coordinators reach their internal topics.
+    let partitionWriter: BrokerPartitionWriter
     /// The broker's own file access (meta.properties, producer ids, segment files for fetches),
     /// through the storage I/O seam.
     let io: any FileIO
@@ -42,31 +44,40 @@ public final class Broker: Sendable {
             logger.warning("lowered \(change) to fit the file-descriptor limit (ulimit -n \(descriptorsMax))")
         }
         self.io = io
-        // A new data directory is made by the LogManager (with its parent fsynced); until then
-        // the topic-configs file simply does not exist.
-        let topicConfigFile = TopicConfigFile(directory: config.dataDirectory, io: io)
-        let (overrides, logConfigs) = try TopicRegistry.storedLogConfigs(topicConfigFile, base: config.log)
+        // The topics' overrides are read before any log opens, so that none opens with the
+        // broker's defaults instead. A new data directory is made by the LogManager (with its
+        // parent fsynced); until then the metadata files simply do not exist.
+        let storedConfigs = try LocalMetadataStore.storedConfigs(directory: config.dataDirectory, io: io)
+        var logConfigs: [String: LogConfig] = [:]
+        for (topic, configs) in storedConfigs {
+            do { logConfigs[topic] = try TopicConfigs.logConfig(configs, base: config.log) } catch {
+                throw StorageError(.corrupt(reason: "topic \(topic): \(error.message)"), path: "\(config.dataDirectory)/\(BrokerStateFiles.topicsName)")
+            }
+        }
         let defaultLog = config.log
         manager = try LogManager(dataDirectory: config.dataDirectory, defaultConfig: config.log, io: io,
                                  configForTopic: { logConfigs[$0] ?? defaultLog })
-        clusterId = try ClusterMetadataFile.loadOrCreateClusterId(directory: config.dataDirectory, nodeId: config.nodeId, io: io)
-        producerIds = try ProducerIds(directory: config.dataDirectory, io: io)
         recoveryCounters = Self.logRecovery(manager, logger: logger)
+        store = try LocalMetadataStore(directory: config.dataDirectory, nodeId: config.nodeId, io: io, partitionsOnDisk: manager.partitions, logger: logger)
+        clusterId = store.clusterId
         let gate = workGate
-        topics = try TopicRegistry(config: fitted, manager: manager, topicConfigFile: topicConfigFile, overrides: overrides, io: io,
-                                   logger: logger, isStopping: { gate.isStopping || Task.isCancelled })
+        topics = try TopicRegistry(config: fitted, manager: manager, store: store, io: io, logger: logger,
+                                   isStopping: { gate.isStopping || Task.isCancelled })
         executor = StorageExecutor(threads: fitted.storageThreads, queuedJobsMax: fitted.storageQueuedJobsMax)
         purgatory = Purgatory()
         replicaManager = ReplicaManager(manager: manager, executor: executor, purgatory: purgatory, io: io,
                                         fetchBytesMax: fitted.fetchBytesMax, fetchWaitMsMax: fitted.fetchWaitMsMax)
+        let writer = BrokerPartitionWriter(replicaManager: replicaManager, topics: topics)
+        partitionWriter = writer
+        topics.whenPartitionsCreated { writer.elected($1, of: $0) }
         router = RequestRouter(handlers: Self.handlers(config: fitted, clusterId: clusterId, topics: topics, executor: executor,
-                                                       replicaManager: replicaManager, producerIds: producerIds, logger: logger))
+                                                       replicaManager: replicaManager, store: store, logger: logger))
         manager.startBackgroundTasks(retentionCheckIntervalMs: config.retentionCheckIntervalMs)
     }
 
     /// Every API the broker serves, each by its handler.
     static func handlers(config: BrokerConfig, clusterId: String, topics: TopicRegistry, executor: StorageExecutor,
-                         replicaManager: ReplicaManager, producerIds: ProducerIds, logger: Logger) -> [any RequestHandler] {
+                         replicaManager: ReplicaManager, store: any MetadataStore, logger: Logger) -> [any RequestHandler] {
         let host = config.advertisedHost ?? config.host
         let port = Int32(config.advertisedPort ?? config.port)
         return [
@@ -76,7 +87,7 @@ public final class Broker: Sendable {
             MetadataHandler(topics: topics, executor: executor, node: BrokerNode(nodeId: config.nodeId, host: host, port: port, clusterId: clusterId)),
             CreateTopicsHandler(topics: topics, executor: executor, config: config),
             DeleteTopicsHandler(topics: topics, executor: executor, logger: logger),
-            InitProducerIdHandler(producerIds: producerIds, executor: executor, logger: logger),
+            InitProducerIdHandler(store: store, executor: executor, logger: logger),
             OffsetForLeaderEpochHandler(replicaManager: replicaManager),
             DescribeConfigsHandler(topics: topics, descriptions: ConfigDescriptions(config: config, topics: topics, advertisedHost: host, advertisedPort: port)),
             CreatePartitionsHandler(topics: topics, executor: executor),

@@ -1,7 +1,9 @@
 public import PetrelProtocol
+public import PetrelStorage
 
 /// A response ready to send: the encoded bytes, and the record batches to insert into them
-/// straight from segment files (`sendfile`), each an open descriptor the sender closes.
+/// straight from segment files (`sendfile`), each a segment lease the sender releases once
+/// written.
 public struct BrokerResponse: Sendable {
     public var bytes: [UInt8]
     public var fileParts: [FilePart]
@@ -9,10 +11,13 @@ public struct BrokerResponse: Sendable {
     public struct FilePart: Sendable {
         /// Where in `bytes` the file's bytes go.
         public var position: Int
-        /// An open, read-only descriptor of the segment file; the sender owns and closes it.
-        public var descriptor: Int32
-        public var fileOffset: Int64
+        /// The leased range of the segment file. The sender releases it once the bytes are
+        /// written (or failed) and never closes its descriptor.
+        public var lease: SegmentLease
         public var count: Int
+
+        public var descriptor: Int32 { lease.descriptor }
+        public var fileOffset: Int64 { lease.position }
     }
 
     /// Bytes on the wire after the size prefix.

@@ -24,7 +24,7 @@ public struct LogDirectoryChecker {
     /// Called after each segment with (segments done, segments in all).
     public var progress: ((Int, Int) -> Void)?
     /// Files fsck itself keeps (its quarantine), never reported as unknown.
-    public var quarantineDirectoryName = "petrel-quarantine"
+    public var quarantineDirectoryName = LogDirectoryFiles.fsckQuarantineDirectory
 
     public init(path: String) { self.path = path }
 
@@ -49,7 +49,7 @@ public struct LogDirectoryChecker {
                 result.findings.append(Finding(.warning, .unknownFile, file: full, message: "unknown file in the log directory", repair: nil))
             }
         }
-        let cleaner = (try? OffsetCheckpointFile(path: "\(path)/cleaner-offset-checkpoint").read()) ?? [:]
+        let cleaner = (try? OffsetCheckpointFile(path: "\(path)/\(LogDirectoryFiles.cleanerOffsetCheckpoint)").read()) ?? [:]
         let total = partitions.reduce(0) { total, entry in
             total + ((try? FileManager.default.contentsOfDirectory(atPath: entry.1))?.filter { $0.hasSuffix(SegmentFiles.logSuffix) }.count ?? 0)
         }
@@ -83,7 +83,7 @@ public struct LogDirectoryChecker {
                 // Named like a partition is not enough (/etc/dbus-1): it must hold a segment or
                 // partition.metadata, or nothing at all yet.
                 let inside = (try? FileManager.default.contentsOfDirectory(atPath: "\(path)/\(name)")) ?? []
-                return inside.isEmpty || inside.contains { $0.hasSuffix(SegmentFiles.logSuffix) || $0 == PartitionMetadataFile.name }
+                return inside.isEmpty || inside.contains { $0.hasSuffix(SegmentFiles.logSuffix) || $0 == PartitionFiles.partitionMetadata }
             }
             return isKnownLogDirectoryEntry(name, isDirectory: isDirectory.boolValue) && name != quarantineDirectoryName
         }
@@ -91,35 +91,36 @@ public struct LogDirectoryChecker {
 
     private func isPartitionDirectory(_ path: String, names: [String]) -> Bool {
         guard TopicPartition(directoryName: URL(fileURLWithPath: path).lastPathComponent) != nil else { return false }
-        return names.contains { $0.hasSuffix(SegmentFiles.logSuffix) || $0 == PartitionMetadataFile.name }
+        return names.contains { $0.hasSuffix(SegmentFiles.logSuffix) || $0 == PartitionFiles.partitionMetadata }
             || !names.contains { TopicPartition(directoryName: $0) != nil }
     }
 
     private func isKnownLogDirectoryEntry(_ name: String, isDirectory: Bool) -> Bool {
         let known: Set<String> = [
-            OffsetCheckpointFile.recoveryPointName, OffsetCheckpointFile.logStartOffsetName, "cleaner-offset-checkpoint",
-            "replication-offset-checkpoint", LogManager.cleanShutdownMarkerName, LogManager.lockFileName,
+            LogDirectoryFiles.recoveryPointCheckpoint, LogDirectoryFiles.logStartOffsetCheckpoint, LogDirectoryFiles.cleanerOffsetCheckpoint,
+            LogDirectoryFiles.replicationOffsetCheckpoint, LogDirectoryFiles.cleanShutdownMarker, LogDirectoryFiles.lock,
             quarantineDirectoryName,
             // The broker's own files beside the partitions.
             BrokerStateFiles.clusterMetadataName, BrokerStateFiles.producerIdBlockName, BrokerStateFiles.topicConfigsName,
+            BrokerStateFiles.topicsName,
         ]
-        return known.contains(name) || (isDirectory && (name.hasSuffix("-delete") || name.hasSuffix("-future") || name.hasSuffix("-stray")
-            || name.hasSuffix(".delete")))
+        return known.contains(name) || (isDirectory && LogDirectoryFiles.isInactivePartitionDirectory(name))
     }
 
     // MARK: The broker's files
 
-    /// `meta.properties` and `producer-id-block` that the broker would refuse to start with.
+    /// `meta.properties`, `producer-id-block` and `topics` that the broker would refuse to start with.
     /// fsck cannot repair them: it cannot know the cluster id, nor which producer ids were used.
     private func checkBrokerStateFiles(into result: inout FsckResult) {
         let parsers: [(String, ([UInt8], String) throws(StorageError) -> Void)] = [
             (BrokerStateFiles.clusterMetadataName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.clusterId(parsing: bytes, path: path) }),
             (BrokerStateFiles.producerIdBlockName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.nextProducerId(parsing: bytes, path: path) }),
+            (BrokerStateFiles.topicsName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.topics(parsing: bytes, path: path) }),
         ]
         for (name, parse) in parsers {
             let file = "\(path)/\(name)"
             guard FileManager.default.fileExists(atPath: file) else { continue }
-            do throws(StorageError) { try parse(try SystemFileIO().readSmallFile(file, bytesMax: 64 << 10), file) } catch {
+            do throws(StorageError) { try parse(try SystemFileIO().readSmallFile(file, bytesMax: 64 << 20), file) } catch {
                 result.findings.append(Finding(.error, .brokerFileInvalid, file: file, message: "\(error)", repair: nil))
             }
         }
@@ -128,10 +129,10 @@ public struct LogDirectoryChecker {
     // MARK: Checkpoints
 
     private func checkCheckpoints(ranges: [TopicPartition: (start: Int64, end: Int64)], into result: inout FsckResult) {
-        for name in [OffsetCheckpointFile.recoveryPointName, OffsetCheckpointFile.logStartOffsetName, "cleaner-offset-checkpoint"] {
+        for name in [LogDirectoryFiles.recoveryPointCheckpoint, LogDirectoryFiles.logStartOffsetCheckpoint, LogDirectoryFiles.cleanerOffsetCheckpoint] {
             let file = "\(path)/\(name)"
             guard FileManager.default.fileExists(atPath: file) else { continue }
-            let isRecoveryPoint = name == OffsetCheckpointFile.recoveryPointName
+            let isRecoveryPoint = name == LogDirectoryFiles.recoveryPointCheckpoint
             let entries: [TopicPartition: Int64]
             do {
                 entries = try OffsetCheckpointFile(path: file).read()
@@ -183,40 +184,39 @@ public struct LogDirectoryChecker {
             let file = "\(directory)/\(name)"
             if let base = SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.logSuffix) {
                 bases.append(base)
-            } else if name.hasSuffix(".swap") {
-                let stem = String(name.dropLast(".swap".count))
-                if let base = SegmentFiles.baseOffset(ofFile: stem, suffix: SegmentFiles.logSuffix) { swaps.append((name, base)) }
+            } else if name.hasSuffix(SegmentFiles.swapSuffix) {
+                if let base = SegmentFiles.baseOffset(ofLogFileMarked: name, SegmentFiles.swapSuffix) { swaps.append((name, base)) }
                 else { leftover(file, "a .swap file of an interrupted compaction", into: &result) }
-            } else if name.hasSuffix(".cleaned") {
-                if let base = SegmentFiles.baseOffset(ofFile: String(name.dropLast(".cleaned".count)), suffix: SegmentFiles.logSuffix) {
+            } else if name.hasSuffix(SegmentFiles.cleanedSuffix) {
+                if let base = SegmentFiles.baseOffset(ofLogFileMarked: name, SegmentFiles.cleanedSuffix) {
                     cleanedBases.append(base)
                 }
                 leftover(file, "output of an interrupted compaction (.cleaned)", into: &result)
-            } else if name.hasSuffix(".deleted") {
+            } else if name.hasSuffix(SegmentFiles.deletedSuffix) {
                 leftover(file, "a file scheduled for deletion (.deleted)", into: &result)
             } else if name.hasSuffix(SegmentFiles.quarantineSuffix) {
                 result.findings.append(Finding(.info, .quarantinedBytes, file: file,
                                                message: "bytes an earlier recovery cut from the log and kept", repair: nil))
             } else if let base = SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.offsetIndexSuffix)
                 ?? SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.timeIndexSuffix)
-                ?? SegmentFiles.baseOffset(ofFile: name, suffix: ".txnindex") {
+                ?? SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.transactionIndexSuffix) {
                 if !names.contains(SegmentFiles.prefix(base) + SegmentFiles.logSuffix) {
                     result.findings.append(Finding(.error, .orphanIndex, file: file, message: "index without its segment",
                                                    repair: "move it to quarantine"))
                     result.actions.append(.quarantineFile(file: file, reason: "orphaned index"))
                 }
-            } else if name.hasSuffix(".snapshot") {
+            } else if name.hasSuffix(SegmentFiles.snapshotSuffix) {
                 checkProducerSnapshot(file, into: &result)
-            } else if name == PartitionMetadataFile.name {
+            } else if name == PartitionFiles.partitionMetadata {
                 do { _ = try PartitionMetadataFile(directory: directory).read() } catch {
                     result.findings.append(Finding(.error, .partitionMetadataInvalid, file: file, message: "\(error)", repair: nil))
                 }
-            } else if name != "leader-epoch-checkpoint" {
+            } else if name != PartitionFiles.leaderEpochCheckpoint {
                 result.findings.append(Finding(.warning, .unknownFile, file: file, message: "unknown file, left alone", repair: nil))
             }
         }
-        if !names.contains(PartitionMetadataFile.name) {
-            result.findings.append(Finding(.warning, .partitionMetadataMissing, file: "\(directory)/\(PartitionMetadataFile.name)",
+        if !names.contains(PartitionFiles.partitionMetadata) {
+            result.findings.append(Finding(.warning, .partitionMetadataMissing, file: "\(directory)/\(PartitionFiles.partitionMetadata)",
                                            message: "no partition.metadata (topic id)", repair: nil))
         }
         // Interrupted swaps (Kafka's LogLoader rules): a .swap at or above a remaining .cleaned
@@ -306,7 +306,7 @@ public struct LogDirectoryChecker {
     private func quarantineSegment(_ directory: String, _ base: Int64, reason: String, into result: inout FsckResult, finding: Finding?) {
         if let finding { result.findings.append(finding) }
         for path in [SegmentFiles.logPath(directory, base), SegmentFiles.offsetIndexPath(directory, base),
-                     SegmentFiles.timeIndexPath(directory, base), "\(directory)/\(SegmentFiles.prefix(base)).txnindex"]
+                     SegmentFiles.timeIndexPath(directory, base), SegmentFiles.transactionIndexPath(directory, base)]
         where FileManager.default.fileExists(atPath: path) {
             result.actions.append(.quarantineFile(file: path, reason: reason))
         }

@@ -23,7 +23,7 @@ public final class LogDirectoryLock: Sendable {
     /// Takes the lock of `logDirectory` without waiting.
     /// - Throws: `InUse` when another process holds it; `StorageError` when it cannot be opened.
     public init(logDirectory: String, io: any FileIO = SystemFileIO()) throws {
-        let path = "\(logDirectory)/\(LogManager.lockFileName)"
+        let path = "\(logDirectory)/\(LogDirectoryFiles.lock)"
         // The descriptor is stored only once the lock is held: deinit closes it, and must not
         // close it a second time after a failed attempt.
         let descriptor = try io.open(path, flags: O_RDWR | O_CREAT, mode: 0o644)
@@ -45,7 +45,7 @@ public final class LogDirectoryLock: Sendable {
 
     /// Whether another process holds the lock of `logDirectory` now (for a read-only check's warning).
     public static func holderIfLocked(logDirectory: String) -> InUse? {
-        guard FileManager.default.fileExists(atPath: "\(logDirectory)/\(LogManager.lockFileName)") else { return nil }
+        guard FileManager.default.fileExists(atPath: "\(logDirectory)/\(LogDirectoryFiles.lock)") else { return nil }
         do {
             _ = try LogDirectoryLock(logDirectory: logDirectory)
             return nil

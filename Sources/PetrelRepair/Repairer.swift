@@ -153,7 +153,7 @@ public struct Repairer {
     /// Finishes an interrupted compaction swap as Kafka's loader does: segments inside the swap
     /// file's offset range go to quarantine, then the `.swap` is renamed and its indexes rebuilt.
     private func finishSwap(_ file: String) throws {
-        let finalPath = String(file.dropLast(".swap".count))
+        let finalPath = String(file.dropLast(SegmentFiles.swapSuffix.count))
         let directory = parentDirectoryPath(file)
         guard let base = SegmentFiles.baseOffset(ofFile: URL(fileURLWithPath: finalPath).lastPathComponent, suffix: SegmentFiles.logSuffix)
         else { return }
@@ -177,7 +177,8 @@ public struct Repairer {
             try io.fsyncDirectory(directory)
         }
         for name in try FileManager.default.contentsOfDirectory(atPath: directory)
-        where name.hasPrefix(SegmentFiles.prefix(base)) && (name.hasSuffix(".index.swap") || name.hasSuffix(".timeindex.swap")) {
+        where name.hasPrefix(SegmentFiles.prefix(base))
+            && [SegmentFiles.offsetIndexSuffix, SegmentFiles.timeIndexSuffix].contains(where: { name.hasSuffix($0 + SegmentFiles.swapSuffix) }) {
             try quarantine("\(directory)/\(name)", reason: "index of a swapped segment, rebuilt")
         }
         for path in [SegmentFiles.offsetIndexPath(directory, base), SegmentFiles.timeIndexPath(directory, base)]

@@ -23,8 +23,8 @@ extension LogDirectoryChecker {
             return nil
         }
         var scan = SegmentScan(firstOffset: nil, nextOffset: base, fileBytes: data.count)
-        var offsetIndex = IndexCursor(file: SegmentFiles.offsetIndexPath(directory, base), entryBytes: 8, base: base, kind: .offset)
-        var timeIndex = IndexCursor(file: SegmentFiles.timeIndexPath(directory, base), entryBytes: 12, base: base, kind: .time)
+        var offsetIndex = IndexCursor(file: SegmentFiles.offsetIndexPath(directory, base), entryBytes: OffsetIndexEntry.bytes, base: base, kind: .offset)
+        var timeIndex = IndexCursor(file: SegmentFiles.timeIndexPath(directory, base), entryBytes: TimeIndexEntry.bytes, base: base, kind: .time)
         for cursor in [offsetIndex, timeIndex] {
             if let problem = cursor.fileProblem {
                 result.findings.append(problem)
@@ -84,7 +84,7 @@ extension LogDirectoryChecker {
                 scan.needsIndexRebuild = true
             }
         }
-        checkTransactionIndex("\(directory)/\(SegmentFiles.prefix(base)).txnindex", base: base, next: scan.nextOffset, into: &result)
+        checkTransactionIndex(SegmentFiles.transactionIndexPath(directory, base), base: base, next: scan.nextOffset, into: &result)
         return scan
     }
 
@@ -93,13 +93,13 @@ extension LogDirectoryChecker {
         func problem(_ position: Int, _ message: String) {
             result.findings.append(Finding(.error, .transactionIndexInvalid, file: file, position: position, message: message, repair: nil))
         }
-        guard data.count % 34 == 0 else { return problem(data.count - data.count % 34, "length \(data.count) is not a multiple of 34") }
+        let size = TransactionIndexEntry.bytes
+        guard data.count % size == 0 else { return problem(data.count - data.count % size, "length \(data.count) is not a multiple of \(size)") }
         var previousLast = Int64.min
         data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            for position in stride(from: 0, to: bytes.count, by: 34) {
-                func int64(_ at: Int) -> Int64 { Int64(bigEndian: bytes.loadUnaligned(fromByteOffset: position + at, as: Int64.self)) }
-                let version = Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: position, as: Int16.self))
-                let first = int64(10), last = int64(18)
+            for position in stride(from: 0, to: bytes.count, by: size) {
+                let entry = TransactionIndexEntry(decoding: bytes.baseAddress! + position)
+                let version = entry.version, first = entry.firstOffset, last = entry.lastOffset
                 if version != 0 { return problem(position, "entry version \(version), expected 0") }
                 if first > last || last < base || last >= next || last <= previousLast {
                     return problem(position, "aborted transaction \(first)...\(last) is out of order or outside the segment [\(base), \(next))")
@@ -156,14 +156,14 @@ struct IndexCursor {
     /// (relative offset or timestamp, position or offset) of entry `index`.
     private func entry(_ index: Int) -> (key: Int64, value: Int64) {
         data!.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> (key: Int64, value: Int64) in
-            let at = index * entryBytes
+            let entry = bytes.baseAddress! + index * entryBytes
             switch kind {
             case .offset:
-                return (base + Int64(Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int32.self))),
-                        Int64(Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: at + 4, as: Int32.self))))
+                let (relativeOffset, position) = OffsetIndexEntry.decode(entry)
+                return (base + Int64(relativeOffset), Int64(position))
             case .time:
-                return (Int64(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int64.self)),
-                        base + Int64(Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: Int32.self))))
+                let (timestamp, relativeOffset) = TimeIndexEntry.decode(entry)
+                return (timestamp, base + Int64(relativeOffset))
             }
         }
     }

@@ -28,11 +28,9 @@ private final class BackgroundTasks: Sendable {
 /// start-up — fast after a clean shutdown, recovering after a crash — creates and deletes them,
 /// and keeps the directory's checkpoints and clean-shutdown marker.
 public final class LogManager: Sendable {
-    /// Written last at clean shutdown, deleted first at start-up (so a crash during start-up
-    /// counts as unclean next time), as Kafka does.
-    public static let cleanShutdownMarkerName = ".kafka_cleanshutdown"
-    /// Held (flock) while a process owns the directory.
-    public static let lockFileName = ".lock"
+    // The clean-shutdown marker (`LogDirectoryFiles.cleanShutdownMarker`) is written last at
+    // clean shutdown and deleted first at start-up (so a crash during start-up counts as
+    // unclean next time), as Kafka does.
 
     public let dataDirectory: String
     public let defaultConfig: LogConfig
@@ -64,26 +62,32 @@ public final class LogManager: Sendable {
             // The new directory's own entry must survive a power loss too.
             try io.fsyncDirectory(parentDirectory(of: dataDirectory))
         }
-        let lockPath = "\(dataDirectory)/\(Self.lockFileName)"
+        let lockPath = "\(dataDirectory)/\(LogDirectoryFiles.lock)"
         let descriptor = try io.open(lockPath, flags: O_RDWR | O_CREAT, mode: 0o644)
         guard try io.tryLockExclusive(descriptor, path: lockPath) else {
             io.close(descriptor)
             throw StorageError(.directoryInUse, path: lockPath)
         }
         lockDescriptor = Mutex(descriptor)
-        let marker = "\(dataDirectory)/\(Self.cleanShutdownMarkerName)"
+        let marker = "\(dataDirectory)/\(LogDirectoryFiles.cleanShutdownMarker)"
         hadCleanShutdown = io.exists(marker)
         if hadCleanShutdown {
             try io.unlink(marker)
             try io.fsyncDirectory(dataDirectory)
         }
+        var skipped: [SkippedDirectoryEntry] = []
         // A checkpoint that cannot be read counts as empty: recovery then starts from offset 0,
-        // which costs time but loses nothing.
-        let recoveryPoints = (try? OffsetCheckpointFile(path: "\(dataDirectory)/\(OffsetCheckpointFile.recoveryPointName)", io: io).read()) ?? [:]
-        let logStartOffsets = (try? OffsetCheckpointFile(path: "\(dataDirectory)/\(OffsetCheckpointFile.logStartOffsetName)", io: io).read()) ?? [:]
+        // which costs time but loses nothing. It is reported (the broker logs skipped entries).
+        func checkpoint(_ name: String) -> [TopicPartition: Int64] {
+            do throws(StorageError) { return try OffsetCheckpointFile(path: "\(dataDirectory)/\(name)", io: io).read() } catch {
+                skipped.append(SkippedDirectoryEntry(name: name, reason: "unreadable, so ignored (recovery starts from each log's first segment): \(error)"))
+                return [:]
+            }
+        }
+        let recoveryPoints = checkpoint(LogDirectoryFiles.recoveryPointCheckpoint)
+        let logStartOffsets = checkpoint(LogDirectoryFiles.logStartOffsetCheckpoint)
         var opened: [TopicPartition: Log] = [:]
         var reports: [TopicPartition: RecoveryReport] = [:]
-        var skipped: [SkippedDirectoryEntry] = []
         var identities: [FileStatus: String] = [:]
         for name in try io.listDirectory(dataDirectory) {
             let path = "\(dataDirectory)/\(name)"
@@ -120,8 +124,8 @@ public final class LogManager: Sendable {
 
     /// Files of the data directory written with `writeFileAtomically`, whose temporary files
     /// (`<name>.<pid>.<counter>.tmp`) a crash may leave behind.
-    static let atomicallyWrittenNames = [OffsetCheckpointFile.recoveryPointName, OffsetCheckpointFile.logStartOffsetName,
-                                         cleanShutdownMarkerName]
+    static let atomicallyWrittenNames = [LogDirectoryFiles.recoveryPointCheckpoint, LogDirectoryFiles.logStartOffsetCheckpoint,
+                                         LogDirectoryFiles.cleanShutdownMarker]
 
     public var partitions: [TopicPartition] { logs.withLock { $0.keys.sorted() } }
 
@@ -188,7 +192,7 @@ public final class LogManager: Sendable {
         // under the same name: its log start offset, hiding its records). A crash before the
         // rename leaves the partition without entries: a full recovery, nothing lost.
         try checkpoint()
-        let doomed = "\(log.directory).delete"
+        let doomed = log.directory + LogDirectoryFiles.deletingPartitionSuffix
         try io.rename(log.directory, to: doomed)
         try io.fsyncDirectory(dataDirectory)
         for name in try io.listDirectory(doomed) { try io.unlink("\(doomed)/\(name)") }
@@ -263,9 +267,9 @@ public final class LogManager: Sendable {
     /// Writes the recovery-point and log-start-offset checkpoints.
     public func checkpoint() throws(StorageError) {
         let current = logs.withLock { $0 }
-        try OffsetCheckpointFile(path: "\(dataDirectory)/\(OffsetCheckpointFile.recoveryPointName)", io: io)
+        try OffsetCheckpointFile(path: "\(dataDirectory)/\(LogDirectoryFiles.recoveryPointCheckpoint)", io: io)
             .write(current.mapValues(\.recoveryPoint))
-        try OffsetCheckpointFile(path: "\(dataDirectory)/\(OffsetCheckpointFile.logStartOffsetName)", io: io)
+        try OffsetCheckpointFile(path: "\(dataDirectory)/\(LogDirectoryFiles.logStartOffsetCheckpoint)", io: io)
             .write(current.mapValues(\.logStartOffset))
     }
 
@@ -279,7 +283,7 @@ public final class LogManager: Sendable {
         }
         try checkpoint()
         if let firstError { throw firstError }
-        try io.writeFileAtomically("\(dataDirectory)/\(Self.cleanShutdownMarkerName)", bytes: Array("{\"version\":0}".utf8))
+        try io.writeFileAtomically("\(dataDirectory)/\(LogDirectoryFiles.cleanShutdownMarker)", bytes: Array("{\"version\":0}".utf8))
         releaseLock()
     }
 

@@ -86,7 +86,9 @@ def test_dump_reads_indexes_checkpoints_and_verifies_an_index(petrel, tmp_path):
     out = run([petrel, "dump", "--verify-index", str(partition / "00000000000000000000.log")]).decode()
     assert "indexes agree with the log" in out
     checkpoint = run([petrel, "dump", str(data / "recovery-point-offset-checkpoint")]).decode()
-    assert "orders 0 3000" in checkpoint
+    assert "orders 0 3000" in checkpoint and "error" not in checkpoint
+    metadata = run([petrel, "dump", str(partition / "partition.metadata")]).decode()
+    assert "topic_id: " in metadata and "error" not in metadata
     # An index entry pointing inside a batch is reported, and the exit status says so.
     index = partition / "00000000000000000000.index"
     raw = bytearray(index.read_bytes())
@@ -94,3 +96,20 @@ def test_dump_reads_indexes_checkpoints_and_verifies_an_index(petrel, tmp_path):
     index.write_bytes(bytes(raw))
     done = subprocess.run([petrel, "dump", "--verify-index", str(partition / "00000000000000000000.log")], capture_output=True, timeout=60)
     assert done.returncode == 1 and b"index-entry-invalid" in done.stdout
+
+
+def test_dump_flags_checkpoints_and_snapshots_the_engine_would_refuse(petrel, tmp_path):
+    data = make_log_dir(petrel, tmp_path, lines=500)
+    checkpoint = data / "log-start-offset-checkpoint"
+    checkpoint.write_text("0\n1\norders 0 not-an-offset\n")
+    done = subprocess.run([petrel, "dump", str(checkpoint)], capture_output=True, timeout=60)
+    assert done.returncode == 1
+    assert b"text: orders 0 not-an-offset" in done.stdout and b"malformed entry on line 3" in done.stdout
+    snapshots = sorted((data / "orders-0").glob("*.snapshot"))
+    assert snapshots, "a clean close writes a producer snapshot"
+    assert subprocess.run([petrel, "dump", str(snapshots[-1])], capture_output=True, timeout=60).returncode == 0
+    damage(snapshots[-1], 7)
+    done = subprocess.run([petrel, "dump", "--json", str(snapshots[-1])], capture_output=True, timeout=60)
+    assert done.returncode == 1
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert lines[0]["crcValid"] is False and "CRC32C mismatch" in lines[-1]["error"]

@@ -133,6 +133,19 @@ import Testing
         #expect(broker.replicaManager.partition("quiet", 0)?.highWatermark == 1)
     }
 
+    /// Found by the fuzz test: a produce naming a partition no log can have (an invalid topic
+    /// name, a negative index) is UNKNOWN_TOPIC_OR_PARTITION, not a trap.
+    @Test func aProduceToAPartitionNoLogCanHaveIsUnknown() async throws {
+        let broker = try broker()
+        defer { try? broker.close() }
+        let client = InProcessClient(broker: broker)
+        let records = try batch(["x"])
+        let invalidName = try await produce(client, "bad/name", [(0, records)])
+        let negative = try await produce(client, "fine", [(-1, records), (0, records)])
+        #expect(invalidName.responses[0].partitionResponses.map(\.errorCode) == [.unknownTopicOrPartition])
+        #expect(negative.responses[0].partitionResponses.map(\.errorCode) == [.unknownTopicOrPartition, .none])
+    }
+
     @Test func metadataV0WithAnEmptyListListsEveryTopic() async throws {
         let broker = try broker()
         defer { try? broker.close() }

@@ -58,7 +58,7 @@ struct InProcessClient {
             bytes += chunk
         }
         bytes += response.bytes[copied...]
-        for part in response.fileParts { close(part.descriptor) }
+        for part in response.fileParts { part.lease.release() }
         return bytes
     }
 }

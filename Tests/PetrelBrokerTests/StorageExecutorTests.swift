@@ -17,8 +17,9 @@ import Testing
     @Test func runsOnItsOwnThreadsAndReturnsResultsAndTypedErrors() async throws {
         let executor = StorageExecutor(threads: 2, queuedJobsMax: 4)
         defer { executor.shutdown() }
-        let name = await executor.run { Thread.current.name ?? "" }
-        #expect(name.hasPrefix("petrel-io-"))
+        #expect(!executor.ownsCurrentThread)
+        let onExecutor = await executor.run { executor.ownsCurrentThread }
+        #expect(onExecutor, "the job ran on one of the executor's threads")
         await #expect(throws: Failure(code: 7)) {
             try await executor.run { () throws(Failure) -> Int in throw Failure(code: 7) }
         }

@@ -179,7 +179,7 @@ let corruptions: [Corruption] = [
         return (path, nil)
     },
     Corruption(name: "checkpoint out of range", kind: .checkpointOutOfRange) { dir in
-        let path = "\(dir.root)/\(OffsetCheckpointFile.recoveryPointName)"
+        let path = "\(dir.root)/\(LogDirectoryFiles.recoveryPointCheckpoint)"
         try? "0\n1\norders 0 \(dir.logEndOffset + 100)\n".write(toFile: path, atomically: true, encoding: .utf8)
         return (path, nil)
     },

@@ -11,6 +11,21 @@ import Glibc
 @Suite struct LogManagerTests {
     /// close() stops the background thread and waits for it: when close returns, no background
     /// checkpoint, flush or retention can still run beside what close does.
+    /// An unreadable checkpoint is ignored (recovery starts from each log's first segment,
+    /// losing nothing) and reported among the skipped entries, not silently dropped.
+    @Test func anUnreadableCheckpointIsReportedAndIgnored() throws {
+        let directory = TemporaryDirectory()
+        var manager: LogManager? = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+        try manager!.createLog(for: TopicPartition(topic: "t", partition: 0)).append(makeBatch())
+        try manager!.close()
+        manager = nil
+        try Data("garbage\n".utf8).write(to: URL(fileURLWithPath: "\(directory.path)/\(LogDirectoryFiles.recoveryPointCheckpoint)"))
+        let reopened = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
+        #expect(reopened.skippedEntries.map(\.name) == [LogDirectoryFiles.recoveryPointCheckpoint])
+        #expect(reopened.log(for: TopicPartition(topic: "t", partition: 0))?.logEndOffset == 1)
+        try reopened.close()
+    }
+
     @Test func closeReturnsOnlyAfterTheBackgroundThreadFinished() throws {
         let directory = TemporaryDirectory()
         let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig())
@@ -78,7 +93,7 @@ import Glibc
             try manager.createLog(for: partition).append(makeBatch())
             try manager.close()
         }
-        let checkpointLeftover = "\(OffsetCheckpointFile.recoveryPointName).4242.7.tmp"
+        let checkpointLeftover = "\(LogDirectoryFiles.recoveryPointCheckpoint).4242.7.tmp"
         let partitionLeftover = "partition.metadata.4242.8.tmp"
         FileManager.default.createFile(atPath: "\(directory.path)/\(checkpointLeftover)", contents: Data("0\n".utf8))
         FileManager.default.createFile(atPath: "\(directory.path)/t-0/\(partitionLeftover)", contents: Data("x".utf8))

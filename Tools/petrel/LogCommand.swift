@@ -135,7 +135,7 @@ struct LogCommand: ParsableCommand {
                 throw ValidationError("no partition \(location.topicPartition) in \(location.dataDir)")
             }
             let bases = names.compactMap { SegmentFiles.baseOffset(ofFile: $0, suffix: SegmentFiles.logSuffix) }.sorted()
-            let checkpoint = "\(location.dataDir)/\(OffsetCheckpointFile.logStartOffsetName)"
+            let checkpoint = "\(location.dataDir)/\(LogDirectoryFiles.logStartOffsetCheckpoint)"
             let logStart = FileManager.default.fileExists(atPath: checkpoint)
                 ? try OffsetCheckpointFile(path: checkpoint).read()[location.topicPartition] : nil
             var next = max(fromOffset ?? .min, logStart ?? .min)

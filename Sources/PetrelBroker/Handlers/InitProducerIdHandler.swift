@@ -5,7 +5,7 @@ import PetrelStorage
 /// InitProducerId (key 22), v0–4: idempotent producers get a fresh id at epoch 0, or their own
 /// id with the epoch bumped when they ask (KIP-360). Transactions are not implemented yet.
 struct InitProducerIdHandler: RequestHandler {
-    let producerIds: ProducerIds
+    let store: any MetadataStore
     let executor: StorageExecutor
     let logger: Logger
     var versions: ClosedRange<Int16> { 0...4 }
@@ -18,8 +18,8 @@ struct InitProducerIdHandler: RequestHandler {
             return .respond(InitProducerIdResponse(producerId: request.producerId, producerEpoch: request.producerEpoch + 1))
         }
         // Blocking: reserving a new block of ids writes a file.
-        let next = await executor.run { [producerIds] () -> Result<Int64, StorageError> in
-            do throws(StorageError) { return .success(try producerIds.next()) } catch { return .failure(error) }
+        let next = await executor.run { [store] () -> Result<Int64, StorageError> in
+            do throws(StorageError) { return .success(try store.nextProducerId()) } catch { return .failure(error) }
         }
         switch next {
         case let .success(id):

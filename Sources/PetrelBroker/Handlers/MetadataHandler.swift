@@ -44,7 +44,7 @@ struct MetadataHandler: RequestHandler {
                     MetadataResponse.MetadataResponsePartition(partitionIndex: $0, leaderId: node.nodeId, leaderEpoch: 0,
                                                                replicaNodes: [node.nodeId], isrNodes: [node.nodeId])
                 }
-                return .init(name: name, topicId: Uuid(bytes: info.topicId) ?? .zero, partitions: partitions,
+                return .init(name: name, topicId: Uuid(bytes: info.topicId) ?? .zero, isInternal: info.isInternal, partitions: partitions,
                              topicAuthorizedOperations: topicOperations)
             }
         }

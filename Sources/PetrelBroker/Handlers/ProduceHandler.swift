@@ -20,6 +20,8 @@ struct ProduceHandler: RequestHandler {
             answered.append(topic.partitionData.map { partition in
                 guard version >= 3 else { return .init(errorCode: .unsupportedVersion) }
                 if case let .failure(error) = created { return .init(errorCode: error.code, errorMessage: error.message) }
+                // A name or index no log can have is no partition here (and no TopicPartition).
+                guard partition.index >= 0, TopicPartition.isValidTopicName(topic.name) else { return .init(errorCode: .unknownTopicOrPartition) }
                 entries.append(.init(partition: TopicPartition(topic: topic.name, partition: partition.index),
                                      records: partition.records?.inlineBytes, storedCodec: storedCodec))
                 return nil

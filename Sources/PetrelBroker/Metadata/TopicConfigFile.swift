@@ -1,10 +1,9 @@
 import PetrelStorage
 
-/// The per-topic config overrides, kept across restarts in `topic-configs` in the data
-/// directory: one `<topic> <name>=<value>` line each (topic names hold no spaces), written
-/// atomically (temporary file, fsync, rename, directory fsync) on every change. A file that
-/// cannot be parsed is refused at start-up: opening logs with the wrong retention could delete
-/// data.
+/// The per-topic config overrides as brokers before the `topics` file kept them, in
+/// `topic-configs`: one `<topic> <name>=<value>` line each (topic names hold no spaces). Read
+/// only, once, when `LocalMetadataStore` adopts such a directory. A file that cannot be parsed is
+/// refused at start-up: opening logs with the wrong retention could delete data.
 struct TopicConfigFile: Sendable {
     let path: String
     let io: any FileIO
@@ -31,15 +30,5 @@ struct TopicConfigFile: Sendable {
             topics[String(line[..<space]), default: [:]][String(line[line.index(after: space)..<equals])] = String(line[line.index(after: equals)...])
         }
         return topics
-    }
-
-    func write(_ topics: [String: [String: String]]) throws(StorageError) {
-        var text = "version=1\n"
-        for (topic, configs) in topics.sorted(by: { $0.key < $1.key }) {
-            for (name, value) in configs.sorted(by: { $0.key < $1.key }) where !value.contains("\n") {
-                text += "\(topic) \(name)=\(value)\n"
-            }
-        }
-        try io.writeFileAtomically(path, bytes: Array(text.utf8))
     }
 }

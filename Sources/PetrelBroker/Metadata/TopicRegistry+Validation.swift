@@ -49,6 +49,7 @@ extension TopicRegistry {
         var overrides: [String: String] = [:]
         for entry in topic.configs {
             guard let value = entry.value else { throw refused(.invalidConfig, "config \(entry.name) has a null value") }
+            guard !value.contains("\n"), !value.contains("\r") else { throw refused(.invalidConfig, "config \(entry.name) has a line break in its value") }
             overrides[entry.name] = value
         }
         do throws(TopicConfigs.Invalid) { _ = try TopicConfigs.logConfig(overrides, base: config.log) } catch {

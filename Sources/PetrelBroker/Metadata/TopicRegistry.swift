@@ -5,13 +5,19 @@ import PetrelProtocol
 import PetrelStorage
 import Synchronization
 
-/// The broker's topics: which exist, with how many partitions, their ids and their config
-/// overrides — and the only code that creates, grows or deletes them. Its methods block on
-/// storage (directories, fsyncs): the broker calls them through the `StorageExecutor`.
+/// The broker's topics — which exist, with how many partitions, their ids and config overrides
+/// — kept in the `MetadataStore`, and the only code that creates, grows or deletes them. Its
+/// methods block on storage (directories, fsyncs): the broker calls them through the
+/// `StorageExecutor`.
+///
+/// A topic's record is durable before its first partition exists (a restart never opens a
+/// partition with the broker's defaults instead of its overrides), and a deletion is recorded
+/// before its first partition goes (a restart finishes it instead of bringing half a topic back).
 final class TopicRegistry: Sendable {
     struct TopicInfo: Sendable {
         var partitions: Int32
         var topicId: [UInt8]
+        var isInternal: Bool
     }
 
     /// Why a topic change was refused.
@@ -23,54 +29,69 @@ final class TopicRegistry: Sendable {
 
     private let config: BrokerConfig
     private let manager: LogManager
+    private let store: any MetadataStore
     private let logger: Logger
     private let isStopping: @Sendable () -> Bool
-    /// Topic name → partition count and topic id.
-    private let topics: Mutex<[String: TopicInfo]>
-    /// Topic name → config overrides (CreateTopics' configs), persisted in `topic-configs`.
-    private let overrides: Mutex<[String: [String: String]]>
-    private let topicConfigFile: TopicConfigFile
+    /// Topics visible to requests: live records whose partitions all exist.
+    private let visible: Mutex<[String: TopicInfo]>
     /// Serialises topic creation, growth and deletion: two concurrent auto-creations of one
     /// topic must not draw two topic ids.
     private let topicChanges = Mutex<Void>(())
+    /// Told when partitions become visible (created or grown): leadership watchers.
+    private let onPartitionsCreated = Mutex<(@Sendable (String, Range<Int32>) -> Void)?>(nil)
 
-    /// The stored overrides' log configs, for opening the logs: read before the `LogManager`
-    /// opens any partition, so that none opens with the broker's defaults instead.
-    static func storedLogConfigs(_ file: TopicConfigFile, base: LogConfig) throws -> (overrides: [String: [String: String]], configs: [String: LogConfig]) {
-        let stored = try file.read()
-        var logConfigs: [String: LogConfig] = [:]
-        for (topic, configs) in stored {
-            do { logConfigs[topic] = try TopicConfigs.logConfig(configs, base: base) } catch {
-                throw StorageError(.corrupt(reason: "topic \(topic): \(error.message)"), path: file.path)
-            }
-        }
-        return (stored, logConfigs)
+    /// Sets who learns of partitions as they become visible.
+    func whenPartitionsCreated(_ callback: @escaping @Sendable (String, Range<Int32>) -> Void) {
+        onPartitionsCreated.withLock { $0 = callback }
     }
 
-    init(config: BrokerConfig, manager: LogManager, topicConfigFile: TopicConfigFile, overrides: [String: [String: String]],
-         io: any FileIO, logger: Logger, isStopping: @escaping @Sendable () -> Bool) throws {
+    /// Opens the registry over `store`, finishing what a crash interrupted: a deletion under way
+    /// is completed, a live topic's missing partitions are created, and partition directories
+    /// that no record names are adopted (with a warning) rather than hidden.
+    init(config: BrokerConfig, manager: LogManager, store: any MetadataStore, io: any FileIO, logger: Logger,
+         isStopping: @escaping @Sendable () -> Bool) throws {
         self.config = config
         self.manager = manager
-        self.topicConfigFile = topicConfigFile
-        self.overrides = Mutex(overrides)
+        self.store = store
         self.logger = logger
         self.isStopping = isStopping
-        var known: [String: TopicInfo] = [:]
-        for partition in manager.partitions {
-            let directory = "\(config.dataDirectory)/\(partition.directoryName)"
-            let topicId = try PartitionMetadataFile(directory: directory, io: io).read()
-            var info = known[partition.topic] ?? TopicInfo(partitions: 0, topicId: topicId ?? [UInt8](repeating: 0, count: 16))
-            info.partitions = max(info.partitions, partition.partition + 1)
-            known[partition.topic] = info
+        visible = Mutex([:])
+        var named = Set<String>()
+        for record in store.topics() {
+            named.insert(record.name)
+            let partitions = (0..<record.partitions).map { TopicPartition(topic: record.name, partition: $0) }
+            switch record.state {
+            case .deleting:
+                logger.warning("finishing the deletion of topic \(record.name), interrupted before")
+                try deletePartitions(of: record.name, count: record.partitions)
+                try store.remove(topic: record.name)
+            case .live:
+                let missing = partitions.filter { manager.log(for: $0) == nil }
+                if !missing.isEmpty {
+                    logger.warning("topic \(record.name) lacks partitions \(missing.map(\.partition)); creating them (a creation was interrupted, or a directory removed)")
+                    let logConfig = try TopicConfigs.logConfig(record.configs, base: config.log)
+                    for partition in missing { try manager.createLog(for: partition, topicId: record.topicId, config: logConfig) }
+                }
+                visible.withLock { $0[record.name] = TopicInfo(partitions: record.partitions, topicId: record.topicId, isInternal: record.isInternal) }
+            }
         }
-        topics = Mutex(known)
+        for partition in manager.partitions where !named.contains(partition.topic) {
+            logger.warning("partition directory \(partition.directoryName) belongs to no recorded topic; adopting it")
+            let topicId = try PartitionMetadataFile(directory: "\(config.dataDirectory)/\(partition.directoryName)", io: io).read()
+            var info = visible.withLock { $0[partition.topic] } ?? TopicInfo(partitions: 0, topicId: topicId ?? [UInt8](repeating: 0, count: 16), isInternal: false)
+            info.partitions = max(info.partitions, partition.partition + 1)
+            try store.put(BrokerStateFiles.TopicRecord(name: partition.topic, topicId: info.topicId, partitions: info.partitions))
+            visible.withLock { $0[partition.topic] = info }
+        }
     }
 
-    func info(_ name: String) -> TopicInfo? { topics.withLock { $0[name] } }
+    func info(_ name: String) -> TopicInfo? { visible.withLock { $0[name] } }
 
-    var names: [String] { topics.withLock { $0.keys.sorted() } }
+    var names: [String] { visible.withLock { $0.keys.sorted() } }
 
-    func overrides(of name: String) -> [String: String] { overrides.withLock { $0[name] ?? [:] } }
+    private func record(_ name: String) -> BrokerStateFiles.TopicRecord? { store.topics().first { $0.name == name } }
+
+    func overrides(of name: String) -> [String: String] { record(name)?.configs ?? [:] }
 
     /// The codec a topic's `compression.type` names, in which its batches are stored; nil for
     /// `producer` (kept as sent).
@@ -87,7 +108,7 @@ final class TopicRegistry: Sendable {
         }
     }
 
-    var partitionCount: Int { topics.withLock { $0.values.reduce(0) { $0 + Int($1.partitions) } } }
+    var partitionCount: Int { visible.withLock { $0.values.reduce(0) { $0 + Int($1.partitions) } } }
 
     /// Checks that `adding` partitions fit the per-request and broker-wide bounds.
     func checkPartitionBudget(adding: Int, alreadyInRequest: Int = 0) throws(TopicChangeError) {
@@ -101,26 +122,26 @@ final class TopicRegistry: Sendable {
     }
 
     /// Creates a topic with `partitions` partitions (idempotent for an existing topic), all or
-    /// nothing: when a partition cannot be created, those created before it are deleted again.
+    /// nothing: when a partition cannot be created, those created before it are deleted again
+    /// and the record is removed.
     @discardableResult
-    func create(_ name: String, partitions: Int32, configs: [String: String] = [:]) throws -> TopicInfo {
+    func create(_ name: String, partitions: Int32, configs: [String: String] = [:], isInternal: Bool = false) throws -> TopicInfo {
         try topicChanges.withLock { _ throws -> TopicInfo in
             if let existing = info(name) { return existing }
             try checkPartitionBudget(adding: Int(partitions))
             let logConfig = try TopicConfigs.logConfig(configs, base: config.log)
-            // The overrides are durable before any partition exists: a restart never opens a
-            // partition of this topic with the broker's defaults instead.
-            try setOverrides(configs, of: name)
             var generator = SystemRandomNumberGenerator()
             let topicId = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            try store.put(BrokerStateFiles.TopicRecord(name: name, topicId: topicId, partitions: partitions, isInternal: isInternal, configs: configs))
             do { try createPartitions(of: name, range: 0..<partitions, topicId: topicId, config: logConfig) } catch {
-                do { try setOverrides([:], of: name) } catch let undo {
-                    logger.error("could not remove the overrides of topic \(name) after a failed creation: \(undo)")
+                do throws(StorageError) { try store.remove(topic: name) } catch let undo {
+                    logger.error("could not remove the record of topic \(name) after a failed creation: \(undo)")
                 }
                 throw error
             }
-            let info = TopicInfo(partitions: partitions, topicId: topicId)
-            topics.withLock { $0[name] = info }
+            let info = TopicInfo(partitions: partitions, topicId: topicId, isInternal: isInternal)
+            visible.withLock { $0[name] = info }
+            onPartitionsCreated.withLock { $0 }?(name, 0..<partitions)
             logger.info("created topic \(name) with \(partitions) partitions")
             return info
         }
@@ -129,11 +150,16 @@ final class TopicRegistry: Sendable {
     /// Grows a topic to `count` partitions, all or nothing.
     func addPartitions(_ name: String, count: Int32) throws {
         try topicChanges.withLock { _ throws in
-            guard let info = info(name) else { throw TopicChangeError(code: .unknownTopicOrPartition, message: "no topic \(name)") }
+            guard let info = info(name), var record = record(name) else {
+                throw TopicChangeError(code: .unknownTopicOrPartition, message: "no topic \(name)")
+            }
             guard count > info.partitions else { return }
             try checkPartitionBudget(adding: Int(count - info.partitions))
             try createPartitions(of: name, range: info.partitions..<count, topicId: info.topicId, config: logConfig(of: name))
-            topics.withLock { $0[name]?.partitions = count }
+            record.partitions = count
+            try store.put(record)
+            visible.withLock { $0[name]?.partitions = count }
+            onPartitionsCreated.withLock { $0 }?(name, info.partitions..<count)
             logger.info("topic \(name) now has \(count) partitions")
         }
     }
@@ -162,38 +188,34 @@ final class TopicRegistry: Sendable {
         }
     }
 
-    /// Closes and deletes every partition of a topic. The topic is gone from metadata first; a
-    /// partition whose deletion fails is reported (and its error rethrown) after the others.
+    /// Deletes a topic: gone from metadata first, its deletion recorded, then its partitions,
+    /// then its record. A partition whose deletion fails is reported (and its error rethrown)
+    /// after the others; the record stays `deleting`, and the next start-up tries again.
     func delete(_ name: String) throws {
         try topicChanges.withLock { _ throws in
-            guard let info = topics.withLock({ $0.removeValue(forKey: name) }) else {
+            guard visible.withLock({ $0.removeValue(forKey: name) }) != nil, var record = record(name) else {
                 throw TopicChangeError(code: .unknownTopicOrPartition, message: "no topic \(name)")
             }
-            var firstError: (any Error)?
-            for partition in 0..<info.partitions {
-                let topicPartition = TopicPartition(topic: name, partition: partition)
-                do throws(StorageError) { try manager.deleteLog(for: topicPartition) } catch where error.code == .notFound {
-                    continue
-                } catch {
-                    logger.error("deleting \(topicPartition) failed: \(error)")
-                    firstError = firstError ?? error
-                }
-            }
-            if let firstError { throw firstError }
-            try setOverrides([:], of: name)
+            record.state = .deleting
+            try store.put(record)
+            try deletePartitions(of: name, count: record.partitions)
+            try store.remove(topic: name)
             logger.info("deleted topic \(name)")
         }
     }
 
-    /// Replaces a topic's overrides, durably, before they take effect.
-    private func setOverrides(_ configs: [String: String], of name: String) throws(StorageError) {
-        try overrides.withLock { (overrides) throws(StorageError) in
-            guard overrides[name] ?? [:] != configs else { return }
-            var changed = overrides
-            changed[name] = configs.isEmpty ? nil : configs
-            try topicConfigFile.write(changed)
-            overrides = changed
+    private func deletePartitions(of name: String, count: Int32) throws {
+        var firstError: (any Error)?
+        for partition in 0..<count {
+            let topicPartition = TopicPartition(topic: name, partition: partition)
+            do throws(StorageError) { try manager.deleteLog(for: topicPartition) } catch where error.code == .notFound {
+                continue
+            } catch {
+                logger.error("deleting \(topicPartition) failed: \(error)")
+                firstError = firstError ?? error
+            }
         }
+        if let firstError { throw firstError }
     }
 
     /// Creates a topic on first use (Metadata or Produce naming it), when `auto.create.topics.enable`.

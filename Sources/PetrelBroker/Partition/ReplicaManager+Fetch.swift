@@ -31,12 +31,9 @@ extension ReplicaManager {
         var isolation: IsolationLevel
     }
 
-    /// A range of a segment file to send as it is, through an open descriptor the sender closes.
-    struct FileSlice: Sendable {
-        let descriptor: Int32
-        let offset: Int64
-        let count: Int
-    }
+    /// A range of a segment file to send as it is: a lease, released once the response is
+    /// written (or dropped), so that retention or a truncation meanwhile cannot take the bytes.
+    typealias FileSlice = SegmentLease
 
     struct FetchPartitionResult: Sendable {
         var partition: Int32
@@ -76,7 +73,7 @@ extension ReplicaManager {
             if read.bytes >= Int(max(1, parameters.minBytes)) || read.hasError || now >= deadline || Task.isCancelled {
                 return read
             }
-            for file in read.files { io.close(file.descriptor) }
+            for file in read.files { file.release() }
             let observed = read.observed
             await purgatory.wait(on: observed.map { .partition($0.partition.topicPartition) },
                                  timeoutMs: Int64((deadline - now) / 1_000_000) + 1) {
@@ -124,11 +121,9 @@ extension ReplicaManager {
                 file = try log.read(fromOffset: request.fetchOffset, maxBytes: limit) { slice -> FileSlice? in
                     // The first batch always; later ones only within the limit.
                     guard !slice.bytes.isEmpty, read.bytes == 0 || slice.bytes.count <= limit else { return nil }
-                    // Opened while the log's read lock holds the segment: the bytes below
-                    // its published end are final (only replication truncates).
-                    let path = SegmentFiles.logPath(log.directory, slice.segmentBaseOffset)
-                    let descriptor = try io.open(path, flags: O_RDONLY, mode: 0)
-                    return FileSlice(descriptor: descriptor, offset: Int64(slice.filePosition), count: slice.bytes.count)
+                    // Leased while the log's read lock holds the segment: retention or a
+                    // truncation before the response is written cannot take the bytes away.
+                    return try slice.lease()
                 }
             } catch {
                 logger.error("fetch from \(topic)-\(request.partition) at offset \(request.fetchOffset) failed: \(error)")

@@ -20,6 +20,8 @@ final class StorageExecutor: @unchecked Sendable {
     private var running = 0
     private var stopping = false
     private var threadsLeft: Int
+    /// The executor's threads, to tell whether code runs on one.
+    private var threadIds: Set<pthread_t> = []
     private let queuedJobsMax: Int
     let threadCount: Int
 
@@ -39,11 +41,15 @@ final class StorageExecutor: @unchecked Sendable {
                 precondition(name.utf8.count <= 15, "a thread name is at most 15 bytes")
                 let status = petrel_name_current_thread(name)
                 precondition(status == 0, "naming a storage thread \(name) failed: errno \(status)")
+                condition.withLock { _ = threadIds.insert(pthread_self()) }
                 work()
             }
             thread.start()
         }
     }
+
+    /// Whether the calling code runs on one of the executor's threads.
+    var ownsCurrentThread: Bool { condition.withLock { threadIds.contains(pthread_self()) } }
 
     /// Jobs running now (for tests and metrics).
     var runningCount: Int { condition.withLock { running } }

@@ -54,8 +54,7 @@ struct RequestRouter: Sendable {
         try response.write(version: version, to: &writer)
         // Each external part's tag is the index of its file slice.
         return BrokerResponse(bytes: writer.bytes, fileParts: writer.externalParts.map { part in
-            BrokerResponse.FilePart(position: part.position, descriptor: files[part.tag].descriptor,
-                                    fileOffset: files[part.tag].offset, count: part.count)
+            BrokerResponse.FilePart(position: part.position, lease: files[part.tag], count: part.count)
         })
     }
 

@@ -101,10 +101,18 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Writes a response: its bytes, with each file part sent from its descriptor (`sendfile`
-    /// through a `FileRegion`) at its place. The descriptors are closed once written, or failed.
+    /// through a `FileRegion`) at its place. Each descriptor belongs to a segment lease, shared
+    /// with other senders: the `NIOFileHandle`s only borrow them (their ownership is taken back,
+    /// never closed) and the leases are released once everything is written, or failed.
     static func write(_ response: BrokerResponse, to channel: any Channel) -> EventLoopFuture<Void> {
         let handles = response.fileParts.map { NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: $0.descriptor) }
-        @Sendable func closeHandles() { for handle in handles { try? handle.close() } }
+        @Sendable func closeHandles() {
+            for handle in handles {
+                // Throws only for a handle already closed, which nothing here does.
+                do { _ = try handle.takeDescriptorOwnership() } catch { preconditionFailure("a borrowed file handle was closed: \(error)") }
+            }
+            for part in response.fileParts { part.lease.release() }
+        }
         // Responses are bounded well below this (fetch.max.bytes); a size that does not fit
         // the frame's int32 is a bug to report, not a reason to crash the broker.
         guard let size = Int32(exactly: response.messageBytes) else {

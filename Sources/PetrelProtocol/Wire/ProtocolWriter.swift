@@ -73,6 +73,10 @@ public struct ProtocolWriter {
         if let utf8 { bytes.append(contentsOf: utf8) }
     }
 
+    // Not inlined: Swift 6.3.1's optimizer crashes (CopyPropagation, "Found over consume") on
+    // a generated writer that inlines two of these with arrays (DescribeGroupsResponse's
+    // member), so a release build — the README's first command — failed to compile.
+    @inline(never)
     public mutating func writeBytes<C: Collection<UInt8>>(_ value: C?, compact: Bool, nullable: Bool = true, field: String = "bytes") throws(ProtocolError) {
         try writeLength(value?.count, compact: compact, wide: true, nullable: nullable, field: field)
         if let value { bytes.append(contentsOf: value) }

@@ -28,3 +28,110 @@ public enum BrokerStateFiles {
         return next
     }
 }
+
+extension BrokerStateFiles {
+    public static let topicsName = "topics"
+
+    /// A topic as the broker's metadata keeps it (the `topics` file).
+    public struct TopicRecord: Sendable, Equatable {
+        public enum State: String, Sendable {
+            case live
+            /// Its deletion began: start-up finishes it.
+            case deleting
+        }
+
+        public var name: String
+        public var topicId: [UInt8]
+        public var partitions: Int32
+        /// Kept by the broker for itself (`__consumer_offsets`, `__transaction_state`): listed
+        /// as internal in Metadata, not produced to by clients.
+        public var isInternal: Bool
+        public var state: State
+        /// Config overrides: set at creation or altered since (dynamic).
+        public var configs: [String: String]
+
+        public init(name: String, topicId: [UInt8], partitions: Int32, isInternal: Bool = false, state: State = .live,
+                    configs: [String: String] = [:]) {
+            self.name = name
+            self.topicId = topicId
+            self.partitions = partitions
+            self.isInternal = isInternal
+            self.state = state
+            self.configs = configs
+        }
+    }
+
+    /// The `topics` file: `version=1`, then per topic a line
+    /// `topic <name> id=<32 hex digits> partitions=<n> internal=<true|false> state=<live|deleting>`
+    /// followed by its `config <name> <key>=<value>` lines. Topic names and config keys hold no
+    /// spaces; values hold no newline.
+    public static func topics(parsing bytes: [UInt8], path: String) throws(StorageError) -> [TopicRecord] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var records: [TopicRecord] = []
+        func corrupt(_ line: Int, _ reason: String) -> StorageError {
+            StorageError(.corrupt(reason: "line \(line): \(reason)"), path: path)
+        }
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            if index == 0 {
+                guard line == "version=1" else { throw corrupt(number, "expected 'version=1'") }
+                continue
+            }
+            if line.isEmpty { continue }
+            let fields = line.split(separator: " ", maxSplits: line.hasPrefix("config ") ? 2 : Int.max, omittingEmptySubsequences: false)
+            switch fields.first {
+            case "topic":
+                var values: [Substring: Substring] = [:]
+                for field in fields.dropFirst(2) {
+                    guard let equals = field.firstIndex(of: "=") else { throw corrupt(number, "'\(field)' is not key=value") }
+                    values[field[..<equals]] = field[field.index(after: equals)...]
+                }
+                guard fields.count == 6, TopicPartition.isValidTopicName(String(fields[1])),
+                      let id = values["id"].flatMap(hexBytes), id.count == 16,
+                      let partitions = values["partitions"].flatMap({ Int32($0) }), partitions > 0,
+                      let isInternal = values["internal"].flatMap({ Bool(String($0)) }),
+                      let state = values["state"].flatMap({ TopicRecord.State(rawValue: String($0)) }) else {
+                    throw corrupt(number, "expected 'topic <name> id=<hex> partitions=<n> internal=<bool> state=<live|deleting>'")
+                }
+                guard !records.contains(where: { $0.name == fields[1] }) else { throw corrupt(number, "topic \(fields[1]) listed twice") }
+                records.append(TopicRecord(name: String(fields[1]), topicId: id, partitions: partitions, isInternal: isInternal, state: state))
+            case "config":
+                guard fields.count == 3, let last = records.indices.last, fields[1] == records[last].name,
+                      let equals = fields[2].firstIndex(of: "="), equals != fields[2].startIndex else {
+                    throw corrupt(number, "expected 'config <topic> <key>=<value>' after its topic line")
+                }
+                records[last].configs[String(fields[2][..<equals])] = String(fields[2][fields[2].index(after: equals)...])
+            default:
+                throw corrupt(number, "expected a 'topic' or 'config' line")
+            }
+        }
+        return records
+    }
+
+    /// The bytes of a `topics` file listing `records` (sorted by name).
+    public static func encode(topics records: [TopicRecord]) -> [UInt8] {
+        var text = "version=1\n"
+        for record in records.sorted(by: { $0.name < $1.name }) {
+            let id = record.topicId.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            text += "topic \(record.name) id=\(id) partitions=\(record.partitions) internal=\(record.isInternal) state=\(record.state.rawValue)\n"
+            for (key, value) in record.configs.sorted(by: { $0.key < $1.key }) {
+                precondition(!value.contains("\n") && !key.contains(" ") && !key.contains("="), "config \(key) was validated before it was stored")
+                text += "config \(record.name) \(key)=\(value)\n"
+            }
+        }
+        return Array(text.utf8)
+    }
+
+    private static func hexBytes(_ text: Substring) -> [UInt8]? {
+        guard text.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+}

@@ -1,10 +1,9 @@
 /// Kafka's offset checkpoint text files (`recovery-point-offset-checkpoint`,
-/// `log-start-offset-checkpoint`): a version line `0`, an entry count, then one
-/// `<topic> <partition> <offset>` line per partition. Written atomically (temporary file, fsync,
+/// `log-start-offset-checkpoint`, `cleaner-offset-checkpoint`; names in `LogDirectoryFiles`):
+/// a version line `0`, an entry count, then one `<topic> <partition> <offset>` line per
+/// partition. Written atomically (temporary file, fsync,
 /// rename, directory fsync).
 public struct OffsetCheckpointFile: Sendable {
-    public static let recoveryPointName = "recovery-point-offset-checkpoint"
-    public static let logStartOffsetName = "log-start-offset-checkpoint"
     static let version = 0
 
     public let path: String

@@ -1,12 +1,11 @@
 /// Kafka's `partition.metadata`: `version: 0` and `topic_id: <id>`, the topic id (KIP-516) in
 /// Kafka's text form (16 bytes, URL-safe base64 without padding). Written before any data.
 public struct PartitionMetadataFile: Sendable {
-    public static let name = "partition.metadata"
     public let path: String
     let io: any FileIO
 
     public init(directory: String, io: any FileIO = SystemFileIO()) {
-        path = "\(directory)/\(Self.name)"
+        path = "\(directory)/\(PartitionFiles.partitionMetadata)"
         self.io = io
     }
 

@@ -178,8 +178,3 @@ final class IndexFile: @unchecked Sendable {
         return low
     }
 }
-
-extension UnsafeRawPointer {
-    func bigEndianInt32(at offset: Int) -> Int32 { Int32(bigEndian: loadUnaligned(fromByteOffset: offset, as: Int32.self)) }
-    func bigEndianInt64(at offset: Int) -> Int64 { Int64(bigEndian: loadUnaligned(fromByteOffset: offset, as: Int64.self)) }
-}

@@ -2,7 +2,7 @@
 /// meaning "the largest timestamp up to and including this offset is T" (Kafka's `TimeIndex`).
 /// Entries increase in both fields; the last slot is kept for the final entry written at roll.
 final class TimeIndex: Sendable {
-    static let entryBytes = 12
+    static let entryBytes = TimeIndexEntry.bytes
     let file: IndexFile
     let baseOffset: Int64
 
@@ -12,8 +12,8 @@ final class TimeIndex: Sendable {
     }
 
     func entry(_ index: Int) -> (timestamp: Int64, offset: Int64) {
-        let pointer = file.entry(index)
-        return (pointer.bigEndianInt64(at: 0), baseOffset + Int64(pointer.bigEndianInt32(at: 8)))
+        let entry = TimeIndexEntry.decode(file.entry(index))
+        return (entry.timestamp, baseOffset + Int64(entry.relativeOffset))
     }
 
     var last: (timestamp: Int64, offset: Int64)? { file.count > 0 ? entry(file.count - 1) : nil }
@@ -22,7 +22,7 @@ final class TimeIndex: Sendable {
 
     /// The offset to start searching from for records with timestamp ≥ `timestamp`.
     func lookup(_ timestamp: Int64) -> Int64 {
-        guard let index = file.largestLowerBound(timestamp, key: { $0.bigEndianInt64(at: 0) }) else { return baseOffset }
+        guard let index = file.largestLowerBound(timestamp, key: { TimeIndexEntry.timestamp($0) }) else { return baseOffset }
         return entry(index).offset
     }
 
@@ -30,15 +30,12 @@ final class TimeIndex: Sendable {
     func maybeAppend(timestamp: Int64, offset: Int64, final: Bool = false) {
         if let last, timestamp <= last.timestamp || offset < last.offset { return }
         guard final ? file.count < file.capacity : !isFull else { return }
-        precondition(offset >= baseOffset && offset - baseOffset <= Int64(Int32.max), "offset does not fit the index")
-        file.append { pointer in
-            pointer.storeBytes(of: timestamp.bigEndian, toByteOffset: 0, as: Int64.self)
-            pointer.storeBytes(of: Int32(offset - baseOffset).bigEndian, toByteOffset: 8, as: Int32.self)
-        }
+        guard let relative = Int32(exactly: offset - baseOffset), relative >= 0 else { preconditionFailure("offset does not fit the index") }
+        file.append { pointer in TimeIndexEntry.encode(timestamp: timestamp, relativeOffset: relative, into: pointer) }
     }
 
     /// Removes entries for offsets ≥ `offset`.
     func truncate(removingFrom offset: Int64) {
-        file.truncate(removingEntriesFrom: offset) { baseOffset + Int64($0.bigEndianInt32(at: 8)) }
+        file.truncate(removingEntriesFrom: offset) { baseOffset + Int64(TimeIndexEntry.relativeOffset($0)) }
     }
 }

@@ -421,6 +421,7 @@ extension Log {
             }
             throw error
         }
+        let snapshot = producerSnapshotBytes(below: baseOffset)
         do throws(StorageError) {
             try structureLock.withWriteLock { () throws(StorageError) in
                 try sealing.seal()
@@ -437,6 +438,7 @@ extension Log {
         }
         let end = sealing.nextOffset
         if beforeAcknowledge {
+            writeRollSnapshot(snapshot, at: end)
             sealing.publishWritten()
             setLogEndOffset(end)
             advanceRecoveryPoint(to: end)
@@ -444,6 +446,7 @@ extension Log {
             backgroundSync.async { [self] in
                 do throws(StorageError) {
                     try sealing.syncSealed()
+                    writeRollSnapshot(snapshot, at: end)
                     advanceRecoveryPoint(to: end)
                 } catch {
                     takeOffline(error)

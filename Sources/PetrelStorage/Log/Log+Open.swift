@@ -15,6 +15,9 @@ public struct RecoveryReport: Sendable, Equatable {
     /// Segments trusted by a clean shutdown or the recovery point whose index files failed the
     /// open-time check (a trim lost to a power loss, say), with why: their indexes were rebuilt.
     public var indexesRebuilt: [(baseOffset: Int64, reason: String)] = []
+    /// Where the replay of producer state began: the offset of the snapshot loaded, or the log
+    /// start when none was usable. Everything below it was not read for producer state.
+    public var producerStateReplayedFrom: Int64 = 0
 
     public static func == (lhs: RecoveryReport, rhs: RecoveryReport) -> Bool {
         lhs.segmentsRecovered == rhs.segmentsRecovered && lhs.removedFiles == rhs.removedFiles
@@ -48,7 +51,7 @@ extension Log {
         var baseOffsets: [Int64] = []
         for name in names {
             let path = "\(directory)/\(name)"
-            if name.hasSuffix(".deleted") || name.hasSuffix(".cleaned") || name.hasSuffix(".tmp") {
+            if SegmentFiles.isStartupLeftover(name) {
                 try io.unlink(path)
                 report.removedFiles.append(name)
             } else if let base = SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.logSuffix) {
@@ -142,7 +145,7 @@ extension Log {
         let start = min(max(logStartOffset, segments.first!.baseOffset), end)
         let log = Log(directory: directory, config: config, io: io, handleCache: handleCache, segments: segments, logStartOffset: start,
                       recoveryPoint: hadCleanShutdown ? end : min(recoveryPoint, end))
-        try log.loadProducerState()
+        report.producerStateReplayedFrom = try log.loadProducerState()
         return (log, report)
     }
 }

@@ -1,17 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 internal import PetrelFormat
 
 extension Log {
-    static let snapshotSuffix = ".snapshot"
-
     /// Offsets of the producer snapshots in the directory, ascending.
     func snapshotOffsets() throws(StorageError) -> [Int64] {
-        try io.listDirectory(directory).compactMap { SegmentFiles.baseOffset(ofFile: $0, suffix: Self.snapshotSuffix) }.sorted()
+        try io.listDirectory(directory).compactMap { SegmentFiles.baseOffset(ofFile: $0, suffix: SegmentFiles.snapshotSuffix) }.sorted()
     }
 
-    func snapshotPath(_ offset: Int64) -> String { "\(directory)/\(SegmentFiles.prefix(offset))\(Self.snapshotSuffix)" }
+    func snapshotPath(_ offset: Int64) -> String { SegmentFiles.snapshotPath(directory, offset) }
 
     /// Forgets idempotent producers whose last batch is older than `producer.id.expiration.ms`
     /// at `nowMs` (Kafka's `removeExpiredProducers`): their ids are not kept in memory and
@@ -35,9 +34,44 @@ extension Log {
         for offset in try snapshotOffsets() where offset != end { try io.unlink(snapshotPath(offset)) }
     }
 
+    /// Producer snapshots that rolls keep (the newest ones): recovery needs only the newest at
+    /// or below the log end; the one before covers a crash that loses the newest's name.
+    static let rollSnapshotsRetained = 3
+
+    /// The producer state of the offsets below `offset`, as snapshot bytes: the queue's state
+    /// (which already holds batches queued past a roll) without the batches assigned at or
+    /// after `offset`. Taken by the writer when it rolls to a segment starting at `offset`.
+    func producerSnapshotBytes(below offset: Int64) -> [UInt8] {
+        var state = queueCondition.withLock { producerState }
+        state.forget(from: offset)
+        return state.snapshotBytes()
+    }
+
+    /// Writes `<offset>.snapshot` taken at a roll (Kafka snapshots at every roll too), so that
+    /// recovery after a crash replays producer state from the last roll rather than from the
+    /// log start; removes all but the newest `rollSnapshotsRetained`. Called once every byte
+    /// below `offset` is durable and before the recovery point passes it, in roll order.
+    ///
+    /// Written atomically (temporary file, fsync, rename, directory fsync), so a snapshot is
+    /// visible only whole and only for durable data. A failure is counted, not thrown: no
+    /// acknowledgement depends on a snapshot (recovery replays from the previous one, only
+    /// further), the log stays online, and a temporary file left over is removed at start-up.
+    func writeRollSnapshot(_ bytes: [UInt8], at offset: Int64) {
+        do throws(StorageError) {
+            try io.writeFileAtomically(snapshotPath(offset), bytes: bytes)
+            for old in try snapshotOffsets().dropLast(Self.rollSnapshotsRetained) { try io.unlink(snapshotPath(old)) }
+        } catch {
+            producerSnapshotFailures.add(1, ordering: .relaxed)
+        }
+    }
+
     /// Rebuilds producer state: the newest valid snapshot at or below the log end, then every
-    /// producer batch after it, replayed from the log (batch headers only).
-    func loadProducerState() throws(StorageError) {
+    /// producer batch after it, replayed from the log (batch headers only). A snapshot is only
+    /// ever written once the log below its offset is durable, so after a crash one at or below
+    /// the recovered log end describes bytes that survived it. Returns the offset the replay
+    /// started from.
+    @discardableResult
+    func loadProducerState() throws(StorageError) -> Int64 {
         let end = logEndOffset
         var state = ProducerState()
         var replayFrom = logStartOffset
@@ -73,5 +107,6 @@ extension Log {
             next = advanced
         }
         queueCondition.withLock { producerState = state }
+        return replayFrom
     }
 }

@@ -11,6 +11,17 @@ public struct LogReadSlice {
     /// zero-copy sends (sendfile) by a broker.
     public let segmentBaseOffset: Int64
     public let filePosition: Int
+    /// The segment read; nil at the log end.
+    let segment: Segment?
+
+    /// A lease on these bytes' range of the segment file, to send them after the read's closure
+    /// returns (`sendfile`): taken while the read holds the log's structure, it keeps the range
+    /// readable through its descriptor until `release()`, whatever retention or truncation do
+    /// meanwhile. Only inside the closure, and only for a non-empty slice.
+    public func lease() throws(StorageError) -> SegmentLease {
+        guard let segment, !bytes.isEmpty else { preconditionFailure("a lease on no bytes (the log end)") }
+        return try segment.lease(position: filePosition, count: bytes.count)
+    }
 }
 
 /// What reading one segment gave: `body`'s result, or that the offset is past its end.
@@ -49,7 +60,7 @@ extension Log {
                     }
                     let slice = LogReadSlice(bytes: UnsafeRawBufferPointer(rebasing: bytes[first.position..<endPosition]),
                                              firstBatchBaseOffset: first.baseOffset, segmentBaseOffset: segment.baseOffset,
-                                             filePosition: first.position)
+                                             filePosition: first.position, segment: segment)
                     do { return .read(try body(slice)) } catch {
                         bodyError = error
                         return .notInSegment
@@ -60,8 +71,17 @@ extension Log {
                 index += 1  // the offset falls in a gap past this segment's end
             }
             return try body(LogReadSlice(bytes: UnsafeRawBufferPointer(start: nil, count: 0), firstBatchBaseOffset: nil,
-                                         segmentBaseOffset: segments.last!.baseOffset, filePosition: segments.last!.publishedBytes))
+                                         segmentBaseOffset: segments.last!.baseOffset, filePosition: segments.last!.publishedBytes,
+                                         segment: nil))
         }
+    }
+
+    /// Whole batches from the one holding `fromOffset`, up to `maxBytes` (at least one batch), as
+    /// a leased range of a segment file, for a sender that writes them after this returns;
+    /// nil at the log end. The caller releases the lease once the bytes are sent.
+    /// - Throws: `.offsetOutOfRange` outside [logStartOffset, logEndOffset].
+    public func lease(fromOffset: Int64, maxBytes: Int) throws -> SegmentLease? {
+        try read(fromOffset: fromOffset, maxBytes: maxBytes) { slice in slice.bytes.isEmpty ? nil : try slice.lease() }
     }
 
     /// Index of the last segment whose base offset is ≤ `offset` (the first one if none is).

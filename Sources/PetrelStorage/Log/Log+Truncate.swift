@@ -1,7 +1,12 @@
 extension Log {
     /// Removes every offset ≥ `offset` (for replication: a follower dropping a divergent suffix).
     /// The log then ends at the start of the batch holding `offset`. Waits for readers of the
-    /// bytes concerned to finish: a mapped file is never shrunk under a reader.
+    /// bytes concerned to finish: a mapped file is never shrunk under a reader, nor one a
+    /// sender holds a lease on (that one is replaced by a copy of what stays, see
+    /// `Segment.truncate`).
+    ///
+    /// - Throws: `StorageError` when a file could not be cut, copied, renamed or synced; the log
+    ///   is then offline, since its segments may no longer match its files.
     public func truncate(removingFrom offset: Int64) throws(StorageError) {
         precondition(offset >= 0, "offsets are never negative")
         excludeWriters()
@@ -9,6 +14,22 @@ extension Log {
         if let offlineError = queueCondition.withLock({ offlineError }) { throw offlineError }
         guard offset < logEndOffset else { return }
         backgroundSync.sync {}  // no fsync of a segment about to be cut or deleted is in flight
+        do throws(StorageError) {
+            try cutSegments(removingFrom: offset)
+        } catch {
+            takeOffline(error)
+            throw error
+        }
+        // Durably: a snapshot past the new end that a power loss brought back would describe
+        // batches this log no longer holds, once appends pass its offset again.
+        let stale = try snapshotOffsets().filter { $0 > logEndOffset }
+        for offset in stale { try io.unlink(snapshotPath(offset)) }
+        if !stale.isEmpty { try io.fsyncDirectory(directory) }
+        try loadProducerState()
+    }
+
+    /// Removes the segments at or past `offset` and cuts the last one left before it.
+    private func cutSegments(removingFrom offset: Int64) throws(StorageError) {
         try structureLock.withWriteLock { () throws(StorageError) in
             while segments.count > 1 && segments.last!.baseOffset >= offset {
                 try segments.removeLast().deleteFiles()
@@ -25,8 +46,6 @@ extension Log {
             lowerRecoveryPoint(to: end)
             if logStartOffset > end { setLogStartOffset(end) }
         }
-        for offset in try snapshotOffsets() where offset > logEndOffset { try io.unlink(snapshotPath(offset)) }
-        try loadProducerState()
     }
 
     /// Moves the log start offset up to `offset` (Kafka's DeleteRecords) and deletes the

@@ -38,6 +38,9 @@ public final class Log: @unchecked Sendable {
     /// Idempotent producers' sequences (under the queue lock, like offset assignment).
     var producerState = ProducerState()
 
+    /// Roll snapshots that could not be written (see `writeRollSnapshot`), for stats and tests.
+    let producerSnapshotFailures = Atomic<Int>(0)
+
     var unflushedMessages: Int64 = 0
     /// Wall-clock time of the last fsync of the active segment (writer and `flush()`).
     let lastFlushMs: Atomic<Int64>

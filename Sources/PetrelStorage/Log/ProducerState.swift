@@ -97,51 +97,33 @@ struct ProducerState: Sendable, Equatable {
         }
     }
 
-    // MARK: Snapshots (Kafka's ProducerSnapshot v1)
+    // MARK: Snapshots (Kafka's ProducerSnapshot v1, see `ProducerSnapshotFile`)
 
-    /// `version int16 = 1`, `crc uint32` (CRC-32C of everything after it), `count int32`, then per
-    /// producer 46 bytes: id, epoch, last sequence, last offset, offset delta, timestamp,
-    /// coordinator epoch, current transaction's first offset (−1). Only each producer's last batch
-    /// is kept, as in Kafka.
+    /// The snapshot file's bytes. Only each producer's last batch is kept, as in Kafka.
     func snapshotBytes() -> [UInt8] {
-        var body: [UInt8] = []
-        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { body.append(contentsOf: $0) } }
         let producers = entries.filter { !$0.value.batches.isEmpty }.sorted { $0.key < $1.key }
-        put(Int32(producers.count))
-        for (producerId, entry) in producers {
+        return ProducerSnapshotFile.encode(producers.map { producerId, entry in
             let last = entry.batches.last!
-            put(producerId)
-            put(entry.epoch)
-            put(last.lastSequence)
-            put(last.lastOffset)
-            put(Int32(truncatingIfNeeded: last.lastOffset - last.firstOffset))
-            put(last.timestamp)
-            put(entry.coordinatorEpoch)
-            put(Int64(-1))
-        }
-        var file: [UInt8] = []
-        withUnsafeBytes(of: Int16(1).bigEndian) { file.append(contentsOf: $0) }
-        withUnsafeBytes(of: CRC32C.checksum(body).bigEndian) { file.append(contentsOf: $0) }
-        return file + body
+            return ProducerSnapshotFile.Entry(
+                producerId: producerId, producerEpoch: entry.epoch, lastSequence: last.lastSequence, lastOffset: last.lastOffset,
+                // A batch spans at most Int32.max offsets (its lastOffsetDelta is an int32).
+                offsetDelta: Int32(truncatingIfNeeded: last.lastOffset - last.firstOffset), timestamp: last.timestamp,
+                coordinatorEpoch: entry.coordinatorEpoch, currentTransactionFirstOffset: -1)
+        })
     }
 
     /// Reads a snapshot; nil when it is not a valid v1 snapshot (it is then ignored, and the state
     /// rebuilt from the log, as Kafka does).
     static func fromSnapshot(_ bytes: [UInt8]) -> ProducerState? {
-        guard ProducerSnapshotFile.problem(in: bytes) == nil else { return nil }
-        func int<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T { bytes[at..<(at + MemoryLayout<T>.size)].reduce(T.zero) { $0 << 8 | T($1) } }
-        let count = Int(int(6, Int32.self))
+        guard let decoded = ProducerSnapshotFile.decode(bytes) else { return nil }
         var state = ProducerState()
-        for index in 0..<count {
-            let at = 10 + index * 46
-            let lastOffset = int(at + 14, Int64.self)
-            let lastSequence = int(at + 10, Int32.self)
-            let delta = int(at + 22, Int32.self)
-            state.entries[int(at, Int64.self)] = Entry(
-                epoch: int(at + 8, Int16.self),
-                batches: [Batch(firstSequence: lastSequence &- delta, lastSequence: lastSequence, firstOffset: lastOffset - Int64(delta),
-                                lastOffset: lastOffset, timestamp: int(at + 26, Int64.self))],
-                coordinatorEpoch: int(at + 34, Int32.self))
+        for entry in decoded {
+            state.entries[entry.producerId] = Entry(
+                epoch: entry.producerEpoch,
+                batches: [Batch(firstSequence: entry.lastSequence &- entry.offsetDelta, lastSequence: entry.lastSequence,
+                                firstOffset: entry.lastOffset - Int64(entry.offsetDelta), lastOffset: entry.lastOffset,
+                                timestamp: entry.timestamp)],
+                coordinatorEpoch: entry.coordinatorEpoch)
         }
         return state
     }

@@ -16,12 +16,16 @@ internal import PetrelFormat
 final class Segment: @unchecked Sendable {
     // Safe: the mutable fields are written by the log's single writer (append, seal) or with
     // readers excluded by the log's structure lock (truncate, recovery); readers use only
-    // `publishedBytes` (atomic), the mapping below it, and the lazily opened handles (Mutex).
+    // `publishedBytes` (atomic), the mapping below it, and the lazily opened handles (Mutex);
+    // `handle` is replaced only with readers excluded (truncate); leases keep their own.
     let baseOffset: Int64
     let directory: String
     let io: any FileIO
     let config: LogConfig
     let handleCache: SegmentHandleCache?
+    /// Owner of the `.log` file's inode for leases (sendfile): replaced when a truncation has to
+    /// copy the file because the old one is still leased.
+    private(set) var handle: SegmentHandle
 
     private(set) var isActive: Bool
     private var descriptor: Int32 = -1
@@ -84,6 +88,7 @@ final class Segment: @unchecked Sendable {
         self.isActive = active
         self.config = config
         self.io = io
+        handle = SegmentHandle(path: SegmentFiles.logPath(directory, baseOffset), io: io)
         published.store(sizeBytes, ordering: .releasing)
     }
 
@@ -181,7 +186,7 @@ final class Segment: @unchecked Sendable {
             return "offset index of \(offsets.sizeBytes) bytes is not a whole number of \(OffsetIndex.entryBytes)-byte entries"
         }
         let lastRelative = end == .max ? Int64(Int32.max) : end - 1 - baseOffset
-        let offsetEntries = offsets.entries.map { entry in entry.withUnsafeBytes { ($0.baseAddress!.bigEndianInt32(at: 0), $0.baseAddress!.bigEndianInt32(at: 4)) } }
+        let offsetEntries = offsets.entries.map { entry in entry.withUnsafeBytes { OffsetIndexEntry.decode($0.baseAddress!) } }
         if let last = offsetEntries.last {
             // Entries pair a batch's last offset with its start, never the first batch's: both > 0.
             guard last.0 > 0, Int64(last.0) <= lastRelative, last.1 > 0, Int(last.1) < sizeBytes else {
@@ -195,7 +200,7 @@ final class Segment: @unchecked Sendable {
         guard times.sizeBytes % TimeIndex.entryBytes == 0 else {
             return "time index of \(times.sizeBytes) bytes is not a whole number of \(TimeIndex.entryBytes)-byte entries"
         }
-        let timeEntries = times.entries.map { entry in entry.withUnsafeBytes { ($0.baseAddress!.bigEndianInt64(at: 0), $0.baseAddress!.bigEndianInt32(at: 8)) } }
+        let timeEntries = times.entries.map { entry in entry.withUnsafeBytes { TimeIndexEntry.decode($0.baseAddress!) } }
         if let last = timeEntries.last {
             guard last.0 >= 0, last.1 >= 0, Int64(last.1) <= lastRelative else {
                 return "time index's last entry (timestamp \(last.0), relative offset \(last.1)) is outside the segment"
@@ -347,25 +352,31 @@ final class Segment: @unchecked Sendable {
     /// (`<base>.log.<position>.quarantined`, fsynced), then cuts the log there. Never drops a byte.
     func quarantineTail(from position: Int, fileBytes: Int) throws(StorageError) -> String {
         precondition(position <= fileBytes && descriptor >= 0, "quarantine outside the file")
-        let path = "\(logPath).\(position)\(SegmentFiles.quarantineSuffix)"
+        let path = SegmentFiles.quarantinePath(logPath: logPath, position: position)
         let output = try io.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         defer { io.close(output) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var at = position
-        while at < fileBytes {
-            let count = min(chunk.count, fileBytes - at)
-            try chunk.withMutableBytes { (buffer) throws(StorageError) in
-                let part = UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])
-                try io.preadAll(descriptor, into: part, at: Int64(at), path: logPath)
-                try io.pwritevAll(output, [UnsafeRawBufferPointer(part)], at: Int64(at - position), path: path)
-            }
-            at += count
-        }
+        try copyLogBytes(from: descriptor, position..<fileBytes, to: output, path: path)
         try io.fsync(output, path: path)
         try io.fsyncDirectory(directory)
         try io.ftruncate(descriptor, length: Int64(position), path: logPath)
         try io.fdatasync(descriptor, path: logPath)
         return path
+    }
+
+    /// Copies bytes `range` of the log (read through `source`) to the start of `output`, in
+    /// 1 MiB steps.
+    private func copyLogBytes(from source: Int32, _ range: Range<Int>, to output: Int32, path: String) throws(StorageError) {
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var at = range.lowerBound
+        while at < range.upperBound {
+            let count = min(chunk.count, range.upperBound - at)
+            try chunk.withMutableBytes { (buffer) throws(StorageError) in
+                let part = UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])
+                try io.preadAll(source, into: part, at: Int64(at), path: logPath)
+                try io.pwritevAll(output, [UnsafeRawBufferPointer(part)], at: Int64(at - range.lowerBound), path: path)
+            }
+            at += count
+        }
     }
 
     /// State of a segment reopened as the active one after a clean shutdown: its end is found
@@ -468,8 +479,12 @@ final class Segment: @unchecked Sendable {
             }
             return list
         }
-        if !isActive { try openForAppend(truncatingIndexes: false) }
-        try io.ftruncate(descriptor, length: Int64(cut), path: logPath)
+        if handle.leaseCount > 0 && cut < sizeBytes {
+            try replaceLeasedFile(keepingBytes: cut)
+        } else {
+            if !isActive { try openForAppend(truncatingIndexes: false) }
+            try io.ftruncate(descriptor, length: Int64(cut), path: logPath)
+        }
         sizeBytes = cut
         let newNext = headers.last?.nextOffset ?? baseOffset
         offsetIndex?.truncate(removingFrom: newNext)
@@ -486,6 +501,56 @@ final class Segment: @unchecked Sendable {
         sealedHandles.withLock { $0 = nil }
     }
 
+    /// Cuts a leased `.log` without touching the leased inode: its first `count` bytes are
+    /// copied to `<name>.cleaned` (fsynced), which is renamed over the log (directory fsynced),
+    /// and the segment reopens the new file for appending. The old inode lives on, whole, until
+    /// the last lease closes its descriptor; nothing is left to unlink. A crash before the
+    /// rename leaves the uncut log and a `.cleaned` leftover that start-up removes. Costs a copy
+    /// of the prefix, paid only when a truncation meets a sender (replication truncations are
+    /// rare, short suffixes of the active segment).
+    private func replaceLeasedFile(keepingBytes count: Int) throws(StorageError) {
+        let copyPath = logPath + SegmentFiles.cleanedSuffix
+        let source = try io.open(logPath, flags: O_RDONLY, mode: 0)
+        defer { io.close(source) }
+        let output = try io.open(copyPath, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        do throws(StorageError) {
+            try copyLogBytes(from: source, 0..<count, to: output, path: copyPath)
+            try io.fsync(output, path: copyPath)
+        } catch {
+            io.close(output)
+            // The partial copy is only ever a `.cleaned` leftover: if it cannot be removed now,
+            // start-up removes it.
+            do { try io.unlink(copyPath) } catch {}
+            throw error
+        }
+        io.close(output)
+        try io.rename(copyPath, to: logPath)
+        // From here the name is the copy's: the segment reopens it before anything else can
+        // fail (a failure still leaves the log to be taken offline by its caller).
+        try handle.retire(unlinking: [])
+        handle = SegmentHandle(path: logPath, io: io)
+        if descriptor >= 0 {
+            io.close(descriptor)
+            descriptor = -1
+        }
+        if isActive, let reserved = activeMapping?.length {
+            // The indexes stay as they are (the caller truncates them): reopening a preallocated
+            // index would take its padding for entries. Only the log is a new file.
+            activeMapping = nil
+            descriptor = try io.open(logPath, flags: O_RDWR, mode: 0)
+            activeMapping = try FileMapping(descriptor: descriptor, length: reserved, writable: false, path: logPath, io: io)
+        } else {
+            try openForAppend(truncatingIndexes: false)
+        }
+        try io.fsyncDirectory(directory)
+    }
+
+    /// A lease on bytes `position..<position + count` of the `.log`, for a sender. Called with
+    /// the log's structure read lock held.
+    func lease(position: Int, count: Int) throws(StorageError) -> SegmentLease {
+        try SegmentLease(handle: handle, position: Int64(position), count: count, segmentBaseOffset: baseOffset)
+    }
+
     /// Removes the files of segment `baseOffset` that exist (a segment half created by a failed roll).
     static func removeFiles(directory: String, baseOffset: Int64, io: any FileIO) throws(StorageError) {
         let paths = [SegmentFiles.logPath(directory, baseOffset), SegmentFiles.offsetIndexPath(directory, baseOffset),
@@ -498,15 +563,24 @@ final class Segment: @unchecked Sendable {
         if removed { try io.fsyncDirectory(directory) }
     }
 
-    /// Removes the segment's files. Mappings held by readers stay valid until released.
+    /// Removes the segment's files, as Kafka does: each is renamed `<name>.deleted` first (so a
+    /// crash leaves names start-up removes, never a segment half gone), then unlinked — at once
+    /// when no lease holds the log, else when the last lease is released. Mappings held by
+    /// readers stay valid until they let go. The caller fsyncs the directory.
     func deleteFiles() throws(StorageError) {
         if descriptor >= 0 {
             io.close(descriptor)
             descriptor = -1
         }
-        for path in [logPath, offsetIndexPath, timeIndexPath] where io.exists(path) { try io.unlink(path) }
+        var doomed: [String] = []
+        for path in [logPath, offsetIndexPath, timeIndexPath] where io.exists(path) {
+            let deleted = path + SegmentFiles.deletedSuffix
+            try io.rename(path, to: deleted)
+            doomed.append(deleted)
+        }
         sealedHandles.withLock { $0 = nil }
         handleCache?.forget(self)
+        try handle.retire(unlinking: doomed)
     }
 
     /// Closes the segment's files; the active one's indexes are sealed and fsynced first, before

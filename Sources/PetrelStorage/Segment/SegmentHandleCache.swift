@@ -5,8 +5,9 @@ import Synchronization
 /// so 10,000 segments do not exhaust mappings (`vm.max_map_count`) or memory. A reader in the
 /// middle of using an evicted segment keeps its own reference, so nothing is unmapped under it.
 ///
-/// Sealed segments hold no file descriptors at all (they are closed right after mapping); the
-/// active segment of each log holds three.
+/// Sealed segments hold no file descriptors (they are closed right after mapping) except one
+/// while a sender holds a lease on them (`SegmentHandle`, which this cache does not bound:
+/// leases end when their bytes are sent); the active segment of each log holds three.
 public final class SegmentHandleCache: Sendable {
     public let capacity: Int
     private let state = Mutex<State>(State())

@@ -42,7 +42,7 @@ struct CrashCheck {
     /// The recovery-point checkpoint as the image holds it (empty when absent or unreadable:
     /// fsck reports the latter).
     static func recoveryPoints(in image: FileSystemImage) -> [TopicPartition: Int64] {
-        let path = "\(PowerLossWorkload.dataDirectory)/\(OffsetCheckpointFile.recoveryPointName)"
+        let path = "\(PowerLossWorkload.dataDirectory)/\(LogDirectoryFiles.recoveryPointCheckpoint)"
         guard let bytes = image.files.first(where: { $0.path == path })?.bytes else { return [:] }
         var points: [TopicPartition: Int64] = [:]
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst(2) {
