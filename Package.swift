@@ -31,6 +31,8 @@ let package = Package(
         // CRC32C (Castagnoli): the SSE4.2 instruction behind a runtime CPU check, with a
         // slicing-by-8 software fallback. No unsafeFlags: the hardware path uses a target attribute.
         .target(name: "CCRC32C"),
+        // Thread naming through pthread_setname_np, which Swift's Glibc module does not expose.
+        .target(name: "CThreadName"),
         // Compression libraries from Debian, found through pkg-config.
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -66,7 +68,7 @@ let package = Package(
         .target(
             name: "PetrelBroker",
             dependencies: [
-                "PetrelFormat", "PetrelStorage", "PetrelProtocol", "PetrelCoordinator",
+                "PetrelFormat", "PetrelStorage", "PetrelProtocol", "PetrelCoordinator", "CThreadName",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -25,6 +25,28 @@ import Testing
         }
     }
 
+    /// Every thread has its name from its first job on, however the start-up interleaves:
+    /// naming through Foundation's `Thread.name` from inside the new thread was lost whenever the
+    /// thread ran before `start()` had stored its handle (seen under the thread sanitizer).
+    @Test func everyThreadIsNamedFromItsFirstJob() async {
+        for _ in 0..<20 {
+            let executor = StorageExecutor(threads: 2, queuedJobsMax: 2)
+            // Each job waits (bounded) until both are running, so the two run on the two threads
+            // and each thread's name is looked at.
+            let arrived = Counter()
+            let job: @Sendable () -> String = {
+                arrived.add()
+                for _ in 0..<10_000 where arrived.count < 2 { usleep(1_000) }
+                return Thread.current.name ?? ""
+            }
+            async let first = executor.run(job)
+            async let second = executor.run(job)
+            let names = await [first, second]
+            #expect(Set(names) == ["petrel-io-0", "petrel-io-1"])
+            executor.shutdown()
+        }
+    }
+
     /// Blocked jobs occupy every thread and the queue; the next caller is held back (not
     /// queued) until a job finishes, and everything completes once the jobs are released.
     @Test func aFullQueueHoldsCallersBackUntilThereIsRoom() async throws {

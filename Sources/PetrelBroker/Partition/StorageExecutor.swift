@@ -1,3 +1,4 @@
+import CThreadName
 import DequeModule
 import Foundation
 
@@ -31,9 +32,15 @@ final class StorageExecutor: @unchecked Sendable {
         self.queuedJobsMax = queuedJobsMax
         for index in 0..<threads {
             let thread = Thread { [self] in
-                // Named from inside: Foundation on Linux garbles a name set before start; the
-                // kernel keeps 15 characters.
-                Thread.current.name = "petrel-io-\(index)"
+                // Named from inside, through pthread, not `Thread.name`: Foundation on Linux
+                // applies that setter only once `start()` has stored the new thread's handle,
+                // and `start()` stores it after the thread already runs, unsynchronized; when
+                // the thread wins that race the name is silently dropped and the thread keeps
+                // the one it inherited from its creator. The kernel keeps 15 characters.
+                let name = "petrel-io-\(index)"
+                precondition(name.utf8.count <= 15, "a thread name is at most 15 bytes")
+                let status = petrel_name_current_thread(name)
+                precondition(status == 0, "naming a storage thread \(name) failed: errno \(status)")
                 condition.withLock { _ = threadIds.insert(pthread_self()) }
                 work()
             }
