@@ -443,7 +443,10 @@ extension Log {
             setLogEndOffset(end)
             advanceRecoveryPoint(to: end)
         } else {
+            if backgroundSyncsPending.load(ordering: .acquiring) >= Self.backgroundSyncsPendingMax { backgroundSync.sync {} }
+            backgroundSyncsPending.add(1, ordering: .acquiringAndReleasing)
             backgroundSync.async { [self] in
+                defer { backgroundSyncsPending.subtract(1, ordering: .acquiringAndReleasing) }
                 do throws(StorageError) {
                     try sealing.syncSealed()
                     writeRollSnapshot(snapshot, at: end)

@@ -47,6 +47,11 @@ public final class Log: @unchecked Sendable {
     let flushLock = Mutex<Void>(())
     /// Rolled segments are fsynced here, in roll order, off the append path.
     let backgroundSync = DispatchQueue(label: "petrel.log.sync")
+    /// Rolled segments waiting for their background fsync. Each holds its descriptors until
+    /// then, so the writer waits for the queue once this many are pending: a burst of rolls
+    /// (10,000 tiny segments) cannot run the process out of descriptors.
+    let backgroundSyncsPending = Atomic<Int>(0)
+    static let backgroundSyncsPendingMax = 16
     /// Where the writer runs for asynchronous appends (synchronous ones write on their own thread).
     let writerQueue = DispatchQueue(label: "petrel.log.writer")
 
