@@ -65,7 +65,7 @@ public final class Broker: Sendable {
                                    isStopping: { gate.isStopping || Task.isCancelled })
         executor = StorageExecutor(threads: fitted.storageThreads, queuedJobsMax: fitted.storageQueuedJobsMax)
         purgatory = Purgatory()
-        replicaManager = ReplicaManager(manager: manager, executor: executor, purgatory: purgatory, io: io,
+        replicaManager = ReplicaManager(manager: manager, executor: executor, purgatory: purgatory,
                                         fetchBytesMax: fitted.fetchBytesMax, fetchWaitMsMax: fitted.fetchWaitMsMax)
         let writer = BrokerPartitionWriter(replicaManager: replicaManager, topics: topics)
         partitionWriter = writer
@@ -131,8 +131,6 @@ public final class Broker: Sendable {
     /// Shutdown's first step: requests arriving from now on are not handled, and long work in
     /// flight (topic creation) stops at its next partition.
     public func stopAcceptingWork() { workGate.stop() }
-
-    var isStopping: Bool { workGate.isStopping }
 
     /// Whether new work is taken: shared with the parts that stop long work at shutdown.
     final class WorkGate: Sendable {

@@ -36,10 +36,10 @@ import Testing
         let damaged = [
             "version=2\n",
             "version=1\ntopic orders id=00 partitions=3 internal=false state=live\n",
-            "version=1\ntopic orders id=000102030405060708090a0b0c0d0e0f partitions=0 internal=false state=live\n",
-            "version=1\ntopic orders id=000102030405060708090a0b0c0d0e0f partitions=3 internal=maybe state=live\n",
+            "version=1\ntopic orders id=AAECAwQFBgcICQoLDA0ODw partitions=0 internal=false state=live\n",
+            "version=1\ntopic orders id=AAECAwQFBgcICQoLDA0ODw partitions=3 internal=maybe state=live\n",
             "version=1\nconfig orders retention.ms=1\n",
-            "version=1\ntopic a/b id=000102030405060708090a0b0c0d0e0f partitions=3 internal=false state=live\n",
+            "version=1\ntopic a/b id=AAECAwQFBgcICQoLDA0ODw partitions=3 internal=false state=live\n",
             "version=1\nsomething else\n",
         ]
         for text in damaged {

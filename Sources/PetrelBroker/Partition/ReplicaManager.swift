@@ -11,17 +11,14 @@ final class ReplicaManager: Sendable {
     let manager: LogManager
     let executor: StorageExecutor
     let purgatory: Purgatory
-    /// Segment files are opened through it for `sendfile`.
-    let io: any FileIO
     let fetchBytesMax: Int
     let fetchWaitMsMax: Int64
     let logger = Logger(label: "petrel.replica-manager")
 
-    init(manager: LogManager, executor: StorageExecutor, purgatory: Purgatory, io: any FileIO, fetchBytesMax: Int, fetchWaitMsMax: Int64) {
+    init(manager: LogManager, executor: StorageExecutor, purgatory: Purgatory, fetchBytesMax: Int, fetchWaitMsMax: Int64) {
         self.manager = manager
         self.executor = executor
         self.purgatory = purgatory
-        self.io = io
         self.fetchBytesMax = fetchBytesMax
         self.fetchWaitMsMax = fetchWaitMsMax
     }

@@ -62,8 +62,9 @@ extension BrokerStateFiles {
     }
 
     /// The `topics` file: `version=1`, then per topic a line
-    /// `topic <name> id=<32 hex digits> partitions=<n> internal=<true|false> state=<live|deleting>`
-    /// followed by its `config <name> <key>=<value>` lines. Topic names and config keys hold no
+    /// `topic <name> id=<topic id> partitions=<n> internal=<true|false> state=<live|deleting>`
+    /// followed by its `config <name> <key>=<value>` lines; the topic id is in Kafka's text form,
+    /// as `partition.metadata` holds it. Topic names and config keys hold no
     /// spaces; values hold no newline.
     public static func topics(parsing bytes: [UInt8], path: String) throws(StorageError) -> [TopicRecord] {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -87,11 +88,11 @@ extension BrokerStateFiles {
                     values[field[..<equals]] = field[field.index(after: equals)...]
                 }
                 guard fields.count == 6, TopicPartition.isValidTopicName(String(fields[1])),
-                      let id = values["id"].flatMap(hexBytes), id.count == 16,
+                      let id = values["id"].flatMap({ PartitionMetadataFile.decode(String($0)) }),
                       let partitions = values["partitions"].flatMap({ Int32($0) }), partitions > 0,
                       let isInternal = values["internal"].flatMap({ Bool(String($0)) }),
                       let state = values["state"].flatMap({ TopicRecord.State(rawValue: String($0)) }) else {
-                    throw corrupt(number, "expected 'topic <name> id=<hex> partitions=<n> internal=<bool> state=<live|deleting>'")
+                    throw corrupt(number, "expected 'topic <name> id=<topic id> partitions=<n> internal=<bool> state=<live|deleting>'")
                 }
                 guard !records.contains(where: { $0.name == fields[1] }) else { throw corrupt(number, "topic \(fields[1]) listed twice") }
                 records.append(TopicRecord(name: String(fields[1]), topicId: id, partitions: partitions, isInternal: isInternal, state: state))
@@ -112,26 +113,12 @@ extension BrokerStateFiles {
     public static func encode(topics records: [TopicRecord]) -> [UInt8] {
         var text = "version=1\n"
         for record in records.sorted(by: { $0.name < $1.name }) {
-            let id = record.topicId.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-            text += "topic \(record.name) id=\(id) partitions=\(record.partitions) internal=\(record.isInternal) state=\(record.state.rawValue)\n"
+            text += "topic \(record.name) id=\(PartitionMetadataFile.encode(record.topicId)) partitions=\(record.partitions) internal=\(record.isInternal) state=\(record.state.rawValue)\n"
             for (key, value) in record.configs.sorted(by: { $0.key < $1.key }) {
                 precondition(!value.contains("\n") && !key.contains(" ") && !key.contains("="), "config \(key) was validated before it was stored")
                 text += "config \(record.name) \(key)=\(value)\n"
             }
         }
         return Array(text.utf8)
-    }
-
-    private static func hexBytes(_ text: Substring) -> [UInt8]? {
-        guard text.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
     }
 }
