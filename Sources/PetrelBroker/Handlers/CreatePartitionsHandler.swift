@@ -6,6 +6,7 @@ struct CreatePartitionsHandler: RequestHandler {
     let topics: TopicRegistry
     let executor: StorageExecutor
     var versions: ClosedRange<Int16> { 0...2 }
+    var respondsOnly: Bool { false }
 
     func handle(_ request: CreatePartitionsRequest, context: RequestContext) async -> HandlerResult<CreatePartitionsResponse> {
         // Blocking: creating partitions makes directories and files, and fsyncs them.

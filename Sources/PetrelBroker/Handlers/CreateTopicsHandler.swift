@@ -8,6 +8,7 @@ struct CreateTopicsHandler: RequestHandler {
     let executor: StorageExecutor
     let config: BrokerConfig
     var versions: ClosedRange<Int16> { 2...5 }
+    var respondsOnly: Bool { false }
 
     func handle(_ request: CreateTopicsRequest, context: RequestContext) async -> HandlerResult<CreateTopicsResponse> {
         // Blocking: creating partitions makes directories and files, and fsyncs them.

@@ -7,6 +7,7 @@ struct DeleteTopicsHandler: RequestHandler {
     let executor: StorageExecutor
     let logger: Logger
     var versions: ClosedRange<Int16> { 1...4 }
+    var respondsOnly: Bool { false }
 
     func handle(_ request: DeleteTopicsRequest, context: RequestContext) async -> HandlerResult<DeleteTopicsResponse> {
         // Blocking: closing and removing logs.

@@ -6,6 +6,7 @@ struct DescribeConfigsHandler: RequestHandler {
     let topics: TopicRegistry
     let descriptions: ConfigDescriptions
     var versions: ClosedRange<Int16> { 1...4 }
+    var respondsOnly: Bool { true }
 
     func handle(_ request: DescribeConfigsRequest, context: RequestContext) async -> HandlerResult<DescribeConfigsResponse> {
         .respond(DescribeConfigsResponse(results: request.resources.map { resource in

@@ -5,6 +5,7 @@ import PetrelProtocol
 struct FetchHandler: RequestHandler {
     let replicaManager: ReplicaManager
     var versions: ClosedRange<Int16> { 4...12 }
+    var respondsOnly: Bool { true }
 
     func handle(_ request: FetchRequest, context: RequestContext) async -> HandlerResult<FetchResponse> {
         let parameters = ReplicaManager.FetchParameters(

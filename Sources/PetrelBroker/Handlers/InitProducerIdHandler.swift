@@ -9,6 +9,7 @@ struct InitProducerIdHandler: RequestHandler {
     let executor: StorageExecutor
     let logger: Logger
     var versions: ClosedRange<Int16> { 0...4 }
+    var respondsOnly: Bool { false }
 
     func handle(_ request: InitProducerIdRequest, context: RequestContext) async -> HandlerResult<InitProducerIdResponse> {
         guard request.transactionalId == nil else {

@@ -6,6 +6,7 @@ struct ListOffsetsHandler: RequestHandler {
     let replicaManager: ReplicaManager
     let executor: StorageExecutor
     var versions: ClosedRange<Int16> { 1...7 }
+    var respondsOnly: Bool { true }
 
     func handle(_ request: ListOffsetsRequest, context: RequestContext) async -> HandlerResult<ListOffsetsResponse> {
         let asked = request.topics.map { topic in (topic.name, topic.partitions.map { ($0.partitionIndex, $0.timestamp) }) }

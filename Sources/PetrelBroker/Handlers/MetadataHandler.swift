@@ -9,6 +9,8 @@ struct MetadataHandler: RequestHandler {
     let executor: StorageExecutor
     let node: BrokerNode
     var versions: ClosedRange<Int16> { 0...12 }
+    // Not only a response: a Metadata request may create the topics it names (auto-creation).
+    var respondsOnly: Bool { false }
 
     /// With no authorizer every operation is allowed, so the authorized operations are all the
     /// ones each resource supports (Kafka's `AclOperation` codes as bits), as Kafka answers.

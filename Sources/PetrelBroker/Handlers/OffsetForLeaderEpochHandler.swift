@@ -4,6 +4,7 @@ import PetrelProtocol
 struct OffsetForLeaderEpochHandler: RequestHandler {
     let replicaManager: ReplicaManager
     var versions: ClosedRange<Int16> { 2...4 }
+    var respondsOnly: Bool { true }
 
     func handle(_ request: OffsetForLeaderEpochRequest, context: RequestContext) async -> HandlerResult<OffsetForLeaderEpochResponse> {
         .respond(OffsetForLeaderEpochResponse(topics: request.topics.map { topic in

@@ -8,6 +8,7 @@ struct ProduceHandler: RequestHandler {
     let replicaManager: ReplicaManager
     let executor: StorageExecutor
     var versions: ClosedRange<Int16> { 0...9 }
+    var respondsOnly: Bool { false }
 
     func handle(_ request: ProduceRequest, context: RequestContext) async -> HandlerResult<ProduceResponse> {
         let version = context.apiVersion

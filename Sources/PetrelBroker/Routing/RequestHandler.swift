@@ -11,6 +11,13 @@ protocol RequestHandler: Sendable {
     /// exactly these.
     var versions: ClosedRange<Int16> { get }
 
+    /// Whether the response is all a request of this API does. Such a request is skipped once
+    /// its connection has closed, and cancelled if in flight (a fetch waiting for data). Every
+    /// other request that was read is handled to the end even when its connection has closed,
+    /// as in Kafka: a producer with `acks=0` closes its connection right after its last send,
+    /// and what it sent must still be appended.
+    var respondsOnly: Bool { get }
+
     func handle(_ request: Request, context: RequestContext) async -> HandlerResult<Response>
 }
 

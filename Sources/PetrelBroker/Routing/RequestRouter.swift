@@ -9,6 +9,7 @@ struct RequestRouter: Sendable {
 
     private struct Route: Sendable {
         let versions: ClosedRange<Int16>
+        let respondsOnly: Bool
         let run: @Sendable (inout ProtocolReader, RequestContext) async throws(ProtocolError) -> BrokerResponse?
     }
 
@@ -35,7 +36,7 @@ struct RequestRouter: Sendable {
     private static func schemaVersions<H: RequestHandler>(of _: H) -> ClosedRange<Int16> { H.Request.validVersions }
 
     private static func route<H: RequestHandler>(for handler: H) -> (ApiKey, Route) {
-        (H.Request.apiKey, Route(versions: handler.versions) { reader, context throws(ProtocolError) in
+        (H.Request.apiKey, Route(versions: handler.versions, respondsOnly: handler.respondsOnly) { reader, context throws(ProtocolError) in
             let request = try H.Request.read(version: context.apiVersion, from: &reader)
             switch await handler.handle(request, context: context) {
             case .noResponse:
@@ -56,6 +57,17 @@ struct RequestRouter: Sendable {
         return BrokerResponse(bytes: writer.bytes, fileParts: writer.externalParts.map { part in
             BrokerResponse.FilePart(position: part.position, lease: files[part.tag], count: part.count)
         })
+    }
+
+    /// Whether the response is all the frame's request would do (`RequestHandler.respondsOnly`),
+    /// so it need not be handled once its connection has closed. ApiVersions responds only; so
+    /// does a frame too short to name its API, or naming one not routed (it is refused anyway).
+    func respondsOnly(frame: FrameBytes) -> Bool {
+        var reader = ProtocolReader(frame: frame)
+        let key: Int16
+        do { key = try reader.readInt16() } catch { return true }
+        guard let api = ApiKey(rawValue: key), let route = routes[api] else { return true }
+        return route.respondsOnly
     }
 
     /// Handles one request frame (without its size prefix). Returns the response (header +

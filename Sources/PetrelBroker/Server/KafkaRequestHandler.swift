@@ -8,9 +8,10 @@ import PetrelProtocol
 ///
 /// Memory is bounded: reading pauses while this connection has `pendingMax` requests or
 /// `connectionBytesMax` bytes unanswered, or while the broker-wide budget
-/// (`queued.max.request.bytes`) is spent. When the connection closes, the request in flight
-/// is cancelled (a parked fetch returns) and queued ones are dropped unhandled, so nothing it
-/// read outlives it.
+/// (`queued.max.request.bytes`) is spent. When the connection closes, what it read is still
+/// handled where the request changes state (a produce, a topic creation), as Kafka does, with
+/// the response dropped: a producer with `acks=0` closes right after its last send. A request
+/// whose response is all it does is skipped, or cancelled if in flight (a parked fetch returns).
 final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     // Safe: every mutable field is touched only on the channel's event loop (channelRead,
     // channelInactive and the callbacks chained on futures of that loop; `budgetHasRoom` hops
@@ -27,7 +28,8 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     private var pending = 0
     private var pendingBytes = 0
     private var reading = true
-    private var inFlight: Task<BrokerResponse?, any Error>?
+    /// The request in flight, when it is one that only responds: cancelled if the connection closes.
+    private var cancellableInFlight: Task<BrokerResponse?, any Error>?
     private let logger = Logger(label: "petrel.connection")
 
     init(broker: Broker, budget: RequestBytesBudget, connectionBytesMax: Int) {
@@ -42,7 +44,7 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        inFlight?.cancel()
+        cancellableInFlight?.cancel()
         budget.forget(self)
         context.fireChannelInactive()
     }
@@ -59,12 +61,14 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
         let previous = lastWrite ?? loop.makeSucceededVoidFuture()
         let channel = context.channel
         let logger = self.logger
+        let respondsOnly = broker.router.respondsOnly(frame: frame)
         // One request at a time per connection, as Kafka does: a producer's pipelined batches
         // reach the log in the order it sent them (its sequence numbers depend on that).
         lastWrite = previous.flatMap { [self] () -> EventLoopFuture<BrokerResponse?> in
-            // A connection that closed meanwhile gets no more work done for it.
-            guard channel.isActive, let task = broker.startRequest(frame: frame) else { return loop.makeSucceededFuture(nil) }
-            inFlight = task
+            // A connection that closed meanwhile: a request that only responds is not worth
+            // doing; one that changes state is done, and its response dropped.
+            guard channel.isActive || !respondsOnly, let task = broker.startRequest(frame: frame) else { return loop.makeSucceededFuture(nil) }
+            if respondsOnly { cancellableInFlight = task }
             let promise = loop.makePromise(of: BrokerResponse?.self)
             promise.completeWithTask { try await task.value }
             return promise.futureResult
@@ -77,7 +81,7 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
             logger.warning("closing connection from \(String(describing: channel.remoteAddress)): \(error)")
             return channel.close()
         }.always { [self] _ in
-            inFlight = nil
+            cancellableInFlight = nil
             pending -= 1
             pendingBytes -= bytes
             budget.give(bytes)
