@@ -1,4 +1,4 @@
-import Synchronization
+import PetrelStorage
 
 /// A clock and scheduler that move only when a test says so: `advance(byMs:)` runs, in time
 /// order, every piece of work that falls due, each with the clock set to its due time.
@@ -18,9 +18,9 @@ public final class ManualScheduler: Scheduler {
         var entries: [UInt64: Entry] = [:]
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
-    public init(startMs: Int64 = 1_700_000_000_000) { state = Mutex(State(nowMs: startMs)) }
+    public init(startMs: Int64 = 1_700_000_000_000) { state = Locked(State(nowMs: startMs)) }
 
     public var nowMs: Int64 { state.withLock { $0.nowMs } }
 

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The real scheduler: each piece of work is a task that sleeps for its delay. Cancelling the
 /// work cancels its task, so a cancelled timer holds nothing until it would have fired.
 public struct TaskScheduler: Scheduler {

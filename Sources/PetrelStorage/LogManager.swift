@@ -37,16 +37,16 @@ public final class LogManager: Sendable {
     let io: any FileIO
     /// Bounds the sealed segments holding mappings, across all logs.
     public let handleCache: SegmentHandleCache
-    private let logs = Mutex<[TopicPartition: Log]>([:])
+    private let logs = Locked<[TopicPartition: Log]>([:])
     /// What opening each partition's log found (recovery, quarantine).
     public let recoveryReports: [TopicPartition: RecoveryReport]
     public let hadCleanShutdown: Bool
     /// Entries of the data directory named like partitions but not opened (a regular file named
     /// `zz-0`, say), and leftover temporary files removed, for operators.
     public let skippedEntries: [SkippedDirectoryEntry]
-    private let background = Mutex<BackgroundTasks?>(nil)
+    private let background = Locked<BackgroundTasks?>(nil)
     /// The lock file's descriptor while held; -1 once released.
-    private let lockDescriptor: Mutex<Int32>
+    private let lockDescriptor: Locked<Int32>
 
     /// Opens every partition directory in `dataDirectory` (created if missing).
     /// `configForTopic` gives the settings of each topic's logs (the owner keeps per-topic
@@ -68,7 +68,7 @@ public final class LogManager: Sendable {
             io.close(descriptor)
             throw StorageError(.directoryInUse, path: lockPath)
         }
-        lockDescriptor = Mutex(descriptor)
+        lockDescriptor = Locked(descriptor)
         let marker = "\(dataDirectory)/\(LogDirectoryFiles.cleanShutdownMarker)"
         hadCleanShutdown = io.exists(marker)
         if hadCleanShutdown {

@@ -3,7 +3,6 @@ import Foundation
 import PetrelCoordinator
 import PetrelFormat
 import PetrelStorage
-import Synchronization
 import Testing
 
 /// The coordinators' seam over the broker: appends and reads of an internal topic's partition
@@ -12,7 +11,7 @@ import Testing
     let directory = BrokerTestDirectory()
 
     final class Changes: Sendable {
-        let seen = Mutex<[LeadershipChange]>([])
+        let seen = Locked<[LeadershipChange]>([])
         func add(_ change: LeadershipChange) { seen.withLock { $0.append(change) } }
         var all: [LeadershipChange] { seen.withLock { $0 } }
     }

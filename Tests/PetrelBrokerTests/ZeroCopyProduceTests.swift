@@ -62,7 +62,7 @@ final class WriteRecordingFileIO: ForwardingFileIO {
 
     let underlying: any FileIO = SystemFileIO()
     private let recording = Atomic<Bool>(false)
-    private let writes = Mutex<[Write]>([])
+    private let writes = Locked<[Write]>([])
 
     func startRecording() { recording.store(true, ordering: .sequentiallyConsistent) }
     var recordedLogWrites: [Write] { writes.withLock { $0 } }

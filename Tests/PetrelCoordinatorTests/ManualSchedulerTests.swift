@@ -1,10 +1,10 @@
+import PetrelStorage
 import PetrelCoordinator
-import Synchronization
 import Testing
 
 @Suite struct ManualSchedulerTests {
     final class Log: Sendable {
-        let entries = Mutex<[String]>([])
+        let entries = Locked<[String]>([])
         func add(_ entry: String) { entries.withLock { $0.append(entry) } }
         var all: [String] { entries.withLock { $0 } }
     }

@@ -1,6 +1,5 @@
 import Foundation
 import PetrelFormat
-import Synchronization
 import Testing
 @testable import PetrelStorage
 
@@ -9,7 +8,7 @@ import Testing
 /// cooperative pool has two on this machine) can carry any number of producers.
 @Suite struct AsyncAppendQueueTests {
     final class Infos: Sendable {
-        let slots = Mutex<[Int: Result<AppendInfo, StorageError>]>([:])
+        let slots = Locked<[Int: Result<AppendInfo, StorageError>]>([:])
         func set(_ index: Int, _ result: Result<AppendInfo, StorageError>) { slots.withLock { $0[index] = result } }
         var all: [Int: Result<AppendInfo, StorageError>] { slots.withLock { $0 } }
     }

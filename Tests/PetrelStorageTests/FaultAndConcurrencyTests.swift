@@ -99,7 +99,7 @@ import Glibc
         let directory = TemporaryDirectory()
         let (log, _) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 2048, indexIntervalBytes: 128))
         let done = Atomic<Bool>(false)
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         let readsDone = Atomic<Int>(0)
         let group = DispatchGroup()
         for reader in 0..<3 {

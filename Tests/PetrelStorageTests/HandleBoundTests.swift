@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 @testable import PetrelStorage
 import Testing
 
@@ -53,7 +52,7 @@ import Testing
         let manager = try LogManager(dataDirectory: directory.path, defaultConfig: smallConfig(segmentBytes: 1024), openSegmentsMax: 2)
         let log = try #require(manager.log(for: partition))
         #expect(log.segmentCount > 40)
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { reader in
             var generator = SeededGenerator(seed: UInt64(reader + 1))
             for _ in 0..<1500 {

@@ -50,7 +50,7 @@ import Glibc
         manager.startBackgroundTasks(periodMs: 60_000, checkpointIntervalMs: 0)
         io.waitUntilWriteParked()  // the background checkpoint is inside its write
         let returned = DispatchSemaphore(value: 0)
-        let closeError = Mutex<String?>(nil)
+        let closeError = Locked<String?>(nil)
         Thread {
             do throws(StorageError) { try manager.close() } catch { closeError.withLock { $0 = "\(error)" } }
             returned.signal()
@@ -69,7 +69,7 @@ import Glibc
         let directory = TemporaryDirectory()
         let path = directory.path + "/checkpoint"
         let io = SystemFileIO()
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         let contents = (0..<8).map { writer in [UInt8](repeating: UInt8(65 + writer), count: 4096 + writer) }
         DispatchQueue.concurrentPerform(iterations: contents.count) { writer in
             for _ in 0..<40 {

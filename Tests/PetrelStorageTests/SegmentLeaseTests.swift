@@ -3,7 +3,6 @@ import Glibc
 #endif
 import Foundation
 import PetrelFormat
-import Synchronization
 @testable import PetrelStorage
 import Testing
 
@@ -170,7 +169,7 @@ import Testing
         let (log, _) = try Log.open(directory: directory.path + "/busy-0", config: smallConfig(segmentBytes: 1024))
         for tag in 0..<200 { try log.append(makeBatch(count: 1, valueBytes: 100, tag: tag)) }
         let handles = log.segments.map(\.handle)
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 5) { worker in
             if worker == 0 {
                 for cut in stride(from: Int64(10), to: 190, by: 10) {

@@ -1,6 +1,5 @@
 import Foundation
 import PetrelFormat
-import Synchronization
 @_exported import PetrelTestSupport
 @testable import PetrelStorage
 
@@ -39,7 +38,7 @@ func expectedValue(tag: Int, index: Int, valueBytes: Int = 20) -> String {
 
 /// Results of appends made from several threads, by index.
 final class AppendResults: Sendable {
-    let slots = Mutex<[Int: Result<AppendInfo, StorageError>]>([:])
+    let slots = Locked<[Int: Result<AppendInfo, StorageError>]>([:])
     subscript(index: Int) -> Result<AppendInfo, StorageError>? { slots.withLock { $0[index] } }
 }
 

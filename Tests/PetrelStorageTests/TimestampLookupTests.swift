@@ -67,7 +67,7 @@ func batch(timestamps: [Int64]) -> [UInt8] {
         let (log, _) = try Log.open(directory: directory.path + "/t-0", config: smallConfig(segmentBytes: 2048, indexIntervalBytes: 64))
         try log.append(makeBatch(count: 1, timestamp: 0, tag: 0))
         let done = Atomic<Bool>(false)
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         let group = DispatchGroup()
         for _ in 0..<2 {
             DispatchQueue.global().async(group: group) {

@@ -15,7 +15,7 @@ final class LocalMetadataStore: MetadataStore {
     private let directory: String
     private let io: any FileIO
     private let producerIds: ProducerIds
-    private let records: Mutex<[String: BrokerStateFiles.TopicRecord]>
+    private let records: Locked<[String: BrokerStateFiles.TopicRecord]>
 
     var topicsPath: String { "\(directory)/\(BrokerStateFiles.topicsName)" }
 
@@ -39,7 +39,7 @@ final class LocalMetadataStore: MetadataStore {
                 if io.exists(legacy) { try io.unlink(legacy) }
             }
         }
-        records = Mutex(Dictionary(uniqueKeysWithValues: stored.map { ($0.name, $0) }))
+        records = Locked(Dictionary(uniqueKeysWithValues: stored.map { ($0.name, $0) }))
     }
 
     /// Records for partition directories and the old `topic-configs` overrides.

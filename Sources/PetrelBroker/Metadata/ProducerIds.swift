@@ -11,13 +11,13 @@ final class ProducerIds: Sendable {
     static let blockSize: Int64 = 1000
     private let path: String
     private let io: any FileIO
-    private let state: Mutex<(next: Int64, blockEnd: Int64)>
+    private let state: Locked<(next: Int64, blockEnd: Int64)>
 
     init(directory: String, io: any FileIO) throws(StorageError) {
         path = "\(directory)/\(BrokerStateFiles.producerIdBlockName)"
         self.io = io
         let stored = io.exists(path) ? try BrokerStateFiles.nextProducerId(parsing: io.readSmallFile(path, bytesMax: 4096), path: path) : 0
-        state = Mutex((stored, stored))
+        state = Locked((stored, stored))
     }
 
     func next() throws(StorageError) -> Int64 {

@@ -3,7 +3,6 @@ import Logging
 import PetrelFormat
 import PetrelProtocol
 import PetrelStorage
-import Synchronization
 
 /// The broker's topics — which exist, with how many partitions, their ids and config overrides
 /// — kept in the `MetadataStore`, and the only code that creates, grows or deletes them. Its
@@ -33,12 +32,12 @@ final class TopicRegistry: Sendable {
     private let logger: Logger
     private let isStopping: @Sendable () -> Bool
     /// Topics visible to requests: live records whose partitions all exist.
-    private let visible: Mutex<[String: TopicInfo]>
+    private let visible: Locked<[String: TopicInfo]>
     /// Serialises topic creation, growth and deletion: two concurrent auto-creations of one
     /// topic must not draw two topic ids.
-    private let topicChanges = Mutex<Void>(())
+    private let topicChanges = Locked<Void>(())
     /// Told when partitions become visible (created or grown): leadership watchers.
-    private let onPartitionsCreated = Mutex<(@Sendable (String, Range<Int32>) -> Void)?>(nil)
+    private let onPartitionsCreated = Locked<(@Sendable (String, Range<Int32>) -> Void)?>(nil)
 
     /// Sets who learns of partitions as they become visible.
     func whenPartitionsCreated(_ callback: @escaping @Sendable (String, Range<Int32>) -> Void) {
@@ -55,7 +54,7 @@ final class TopicRegistry: Sendable {
         self.store = store
         self.logger = logger
         self.isStopping = isStopping
-        visible = Mutex([:])
+        visible = Locked([:])
         var named = Set<String>()
         for record in store.topics() {
             named.insert(record.name)

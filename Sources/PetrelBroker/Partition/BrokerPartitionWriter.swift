@@ -1,6 +1,5 @@
 import PetrelCoordinator
 import PetrelStorage
-import Synchronization
 
 /// The broker's side of the coordinators' seam: their appends and reads go through the replica
 /// manager like any partition's (so replication will carry them), and they learn which
@@ -8,7 +7,7 @@ import Synchronization
 final class BrokerPartitionWriter: PartitionWriter {
     private let replicaManager: ReplicaManager
     private let topics: TopicRegistry
-    private let watchers = Mutex<[String: [@Sendable (LeadershipChange) -> Void]]>([:])
+    private let watchers = Locked<[String: [@Sendable (LeadershipChange) -> Void]]>([:])
 
     init(replicaManager: ReplicaManager, topics: TopicRegistry) {
         self.replicaManager = replicaManager

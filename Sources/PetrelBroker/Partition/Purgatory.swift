@@ -1,6 +1,5 @@
 import PetrelCoordinator
 import PetrelStorage
-import Synchronization
 
 /// What a delayed operation waits on: a partition (fetches waiting for appends; later, produces
 /// waiting for the high watermark) or a group (joins waiting for members).
@@ -42,7 +41,7 @@ final class Purgatory: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let scheduler: any Scheduler
 
     init(scheduler: any Scheduler = TaskScheduler()) { self.scheduler = scheduler }

@@ -1,12 +1,12 @@
+import PetrelStorage
 import NIOCore
-import Synchronization
 
 /// Counts open connections, in total and per client address, against `max.connections` and
 /// `max.connections.per.ip`: a connection beyond either is closed as soon as it is accepted.
 final class ConnectionLimits: Sendable {
     private let totalMax: Int
     private let perAddressMax: Int
-    private let counts = Mutex<(total: Int, byAddress: [String: Int])>((0, [:]))
+    private let counts = Locked<(total: Int, byAddress: [String: Int])>((0, [:]))
 
     init(totalMax: Int, perAddressMax: Int) {
         self.totalMax = totalMax

@@ -1,5 +1,5 @@
+import PetrelStorage
 import NIOCore
-import Synchronization
 
 /// The request bytes read but not yet answered, across all connections
 /// (`queued.max.request.bytes`). A connection that finds the budget spent stops reading and
@@ -10,7 +10,7 @@ final class RequestBytesBudget: Sendable {
         var queuedBytes = 0
         var paused: [ObjectIdentifier: KafkaRequestHandler] = [:]
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(bytesMax: Int) { self.bytesMax = bytesMax }
 

@@ -29,9 +29,9 @@ public final class FaultInjectingFileIO: FileIO {
     }
 
     private let underlying: any FileIO
-    private let faults = Mutex<[Fault]>([])
+    private let faults = Locked<[Fault]>([])
     /// Counts of calls that reached the underlying file system, by name.
-    private let counts = Mutex<[String: Int]>([:])
+    private let counts = Locked<[String: Int]>([:])
 
     /// Set while the next pwritev is to block (see `parkNextWrite`).
     private let parkArmed = Atomic<Bool>(false)

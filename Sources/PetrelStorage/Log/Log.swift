@@ -44,7 +44,7 @@ public final class Log: @unchecked Sendable {
     var unflushedMessages: Int64 = 0
     /// Wall-clock time of the last fsync of the active segment (writer and `flush()`).
     let lastFlushMs: Atomic<Int64>
-    let flushLock = Mutex<Void>(())
+    let flushLock = Locked<Void>(())
     /// Rolled segments are fsynced here, in roll order, off the append path.
     let backgroundSync = DispatchQueue(label: "petrel.log.sync")
     /// Rolled segments waiting for their background fsync. Each holds its descriptors until

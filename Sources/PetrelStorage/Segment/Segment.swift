@@ -16,7 +16,7 @@ internal import PetrelFormat
 final class Segment: @unchecked Sendable {
     // Safe: the mutable fields are written by the log's single writer (append, seal) or with
     // readers excluded by the log's structure lock (truncate, recovery); readers use only
-    // `publishedBytes` (atomic), the mapping below it, and the lazily opened handles (Mutex);
+    // `publishedBytes` (atomic), the mapping below it, and the lazily opened handles (a lock);
     // `handle` is replaced only with readers excluded (truncate); leases keep their own.
     let baseOffset: Int64
     let directory: String
@@ -32,14 +32,14 @@ final class Segment: @unchecked Sendable {
     private var activeMapping: FileMapping?
     private(set) var offsetIndex: OffsetIndex?
     private(set) var timeIndex: TimeIndex?
-    private let sealedHandles = Mutex<(mapping: FileMapping?, offsetIndex: OffsetIndex, timeIndex: TimeIndex)?>(nil)
+    private let sealedHandles = Locked<(mapping: FileMapping?, offsetIndex: OffsetIndex, timeIndex: TimeIndex)?>(nil)
     /// Indexes sealed (trimmed) but not yet fsynced: held here, not through `sealedHandles`, which
     /// the handle cache may drop before `syncSealed` runs.
     private var indexesAwaitingSync: [IndexFile] = []
     /// The largest timestamp of the published batches and the last offset of the first batch
     /// that has it (Kafka's `maxTimestampSoFar` and its offset), for lookups by timestamp; nil
     /// while unknown (a sealed segment whose time index was not read since start-up).
-    private let publishedLargestTimestamp = Mutex<(timestamp: Int64, offset: Int64)?>(nil)
+    private let publishedLargestTimestamp = Locked<(timestamp: Int64, offset: Int64)?>(nil)
 
     /// Bytes written so far (the writer's view).
     private(set) var sizeBytes: Int

@@ -20,7 +20,7 @@ import Synchronization
 final class SegmentHandle: Sendable {
     let path: String
     private let io: any FileIO
-    private let state = Mutex<State>(State())
+    private let state = Locked<State>(State())
 
     private struct State {
         var leases = 0

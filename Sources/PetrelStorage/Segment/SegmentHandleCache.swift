@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Bounds how many sealed segments keep their files mapped at once, across every log that
 /// shares it: the least recently read segment lets go of its mappings when the bound is passed,
 /// so 10,000 segments do not exhaust mappings (`vm.max_map_count`) or memory. A reader in the
@@ -10,7 +8,7 @@ import Synchronization
 /// leases end when their bytes are sent); the active segment of each log holds three.
 public final class SegmentHandleCache: Sendable {
     public let capacity: Int
-    private let state = Mutex<State>(State())
+    private let state = Locked<State>(State())
 
     private struct State {
         var clock: UInt64 = 0

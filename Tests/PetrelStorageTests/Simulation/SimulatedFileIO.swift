@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 import PetrelStorage
 
 /// An in-memory file system behind the `FileIO` seam that knows, at every instant, what a power
@@ -38,11 +37,11 @@ import PetrelStorage
 /// workload once to the end and then "crash" before any call N: boot `crashImage(beforeCall: N)`.
 final class SimulatedFileIO: FileIO {
     let fileBytesMax: Int
-    private let state: Mutex<SimulatedFileSystem>
+    private let state: Locked<SimulatedFileSystem>
 
     init(fileBytesMax: Int = 64 << 20) {
         self.fileBytesMax = fileBytesMax
-        state = Mutex(SimulatedFileSystem())
+        state = Locked(SimulatedFileSystem())
     }
 
     /// A machine rebooted after power loss: `image` is both the live and the durable state; no
@@ -58,7 +57,7 @@ final class SimulatedFileIO: FileIO {
             }
         }
         system.nextNode = (image.nodes.keys.max() ?? 0) + 1
-        state = Mutex(system)
+        state = Locked(system)
     }
 
     // MARK: Crash points

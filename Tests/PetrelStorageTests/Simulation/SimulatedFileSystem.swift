@@ -50,7 +50,7 @@ final class SimulatedDirectory {
     }
 }
 
-/// The simulator's whole state, kept in its Mutex.
+/// The simulator's whole state, kept in its lock.
 struct SimulatedFileSystem {
     enum Node {
         case file(SimulatedFile)

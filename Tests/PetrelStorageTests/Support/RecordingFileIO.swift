@@ -1,4 +1,3 @@
-import Synchronization
 @testable import PetrelStorage
 
 /// A `FileIO` that forwards to `SystemFileIO` and records every path opened and every path
@@ -6,8 +5,8 @@ import Synchronization
 /// mappings; an open alone may be for a size).
 final class RecordingFileIO: ForwardingFileIO {
     let underlying: any FileIO = SystemFileIO()
-    private let opened = Mutex<[String]>([])
-    private let mapped = Mutex<[String]>([])
+    private let opened = Locked<[String]>([])
+    private let mapped = Locked<[String]>([])
 
     /// Paths opened, in order.
     var openedPaths: [String] { opened.withLock { $0 } }
