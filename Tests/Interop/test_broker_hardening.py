@@ -357,6 +357,25 @@ def test_create_topics_configs_are_validated_applied_and_kept(petrel, tmp_path):
         admin.close()
 
 
+def test_compression_type_uncompressed_is_accepted_and_stores_batches_uncompressed(petrel, tmp_path):
+    """compression.type=uncompressed (Kafka's topic-level name for no codec) was refused as
+    INVALID_CONFIG: the name mapped to no codec at all, the same answer as an unknown name."""
+    import json
+    data = tmp_path / "data"
+    with Broker(petrel, data) as broker:
+        admin = KafkaAdminClient(bootstrap_servers=broker.address)
+        admin.create_topics([NewTopic("plain", 1, 1, topic_configs={"compression.type": "uncompressed"})], raise_errors=True)
+        admin.close()
+        producer = KafkaProducer(bootstrap_servers=broker.address, compression_type="gzip", linger_ms=50)
+        for i in range(50):
+            producer.send("plain", value=b"value %d " % i * 20)
+        producer.flush(20)
+        producer.close()
+    batches = [json.loads(line) for line in run([petrel, "dump", "--json", "--records", str(data / "plain-0" / "00000000000000000000.log")]).decode().splitlines()]
+    assert batches and {b["compression"] for b in batches} == {"none"}, "stored uncompressed, as the topic asks"
+    assert [bytes.fromhex(r["value"]) for b in batches for r in b["records"]] == [b"value %d " % i * 20 for i in range(50)]
+
+
 def test_a_fetch_that_storage_cannot_serve_is_kafka_storage_error(petrel, tmp_path):
     """Item 18: a read or open failure became "no data, no error", and the consumer stalled."""
     data = tmp_path / "data"

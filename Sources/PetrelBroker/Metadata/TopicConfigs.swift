@@ -31,7 +31,7 @@ enum TopicConfigs {
     /// `producer` (stored as the producer compressed them) and for names Kafka does not know.
     static func codec(compressionType: String) -> CompressionCodec? {
         switch compressionType {
-        case "uncompressed": .none
+        case "uncompressed": CompressionCodec.none
         case "none": nil  // the producer-side name; the topic-level one is "uncompressed"
         default: CompressionCodec(name: compressionType)
         }
