@@ -88,6 +88,7 @@ let package = Package(
                 "PetrelBench",
                 "PetrelBroker",
                 "PetrelFormat",
+                "PetrelProtocol",
                 "PetrelStorage",
                 "PetrelRepair",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -128,7 +129,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PetrelRepairTests",
-            dependencies: ["PetrelRepair", "PetrelStorage", "PetrelFormat", "PetrelTestSupport"],
+            // PetrelProtocol: the internal-topic records the dump test writes.
+            dependencies: ["PetrelRepair", "PetrelStorage", "PetrelFormat", "PetrelProtocol", "PetrelTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,9 +2,10 @@ import PetrelProtocol
 import PetrelTestSupport
 import Testing
 
-/// Every generated message in every version its schema defines: a populated value (every field
-/// of the version set away from its default, tagged fields included) writes and reads back
-/// equal, and every strict prefix of its encoding is a typed error, never a trap.
+/// Every generated message and internal-topic record in every version its schema defines: a
+/// populated value (every field of the version set away from its default, tagged fields
+/// included) writes and reads back equal, and every strict prefix of its encoding is a typed
+/// error, never a trap.
 @Suite struct RoundTripTests {
     /// One case per message type; the versions are looped inside.
     @Test(arguments: MessageSamples.all.indices)
@@ -12,19 +13,28 @@ import Testing
         try check(MessageSamples.all[index])
     }
 
-    func check<T: KafkaMessage & Sampled>(_ type: T.Type) throws {
-        for version in T.validVersions {
+    /// The same for the records of `__consumer_offsets` and `__transaction_state`.
+    @Test(arguments: RecordSamples.all.indices)
+    func populatedRecordsRoundTripAndTruncationsThrow(index: Int) throws {
+        try check(RecordSamples.all[index])
+    }
+
+    func check<T: KafkaMessage & Sampled>(_: T.Type) throws { try check(Codec(T.self)) }
+    func check<T: KafkaRecordData & Sampled>(_: T.Type) throws { try check(Codec(T.self)) }
+
+    func check<T>(_ codec: Codec<T>) throws {
+        for version in codec.versions {
             let value = T.sample(version: version)
             var writer = ProtocolWriter()
-            try value.write(version: version, to: &writer)
+            try codec.write(value, version, &writer)
             var reader = ProtocolReader(writer.bytes)
-            let decoded = try T.read(version: version, from: &reader)
+            let decoded = try codec.read(version, &reader)
             try reader.expectEnd()
             #expect(decoded == value, "\(T.self) v\(version)")
             for cut in 0..<writer.bytes.count {
                 var truncated = ProtocolReader(Array(writer.bytes[..<cut]))
                 #expect(throws: ProtocolError.self, "\(T.self) v\(version) cut at \(cut)") {
-                    _ = try T.read(version: version, from: &truncated)
+                    _ = try codec.read(version, &truncated)
                     try truncated.expectEnd()
                 }
             }
@@ -37,11 +47,19 @@ import Testing
         try damage(MessageSamples.all[index], seed: UInt64(index + 1))
     }
 
-    func damage<T: KafkaMessage & Sampled>(_ type: T.Type, seed: UInt64) throws {
+    @Test(arguments: RecordSamples.all.indices)
+    func damagedRecordEncodingsNeverTrap(index: Int) throws {
+        try damage(RecordSamples.all[index], seed: UInt64(index + 101))
+    }
+
+    func damage<T: KafkaMessage & Sampled>(_: T.Type, seed: UInt64) throws { try damage(Codec(T.self), seed: seed) }
+    func damage<T: KafkaRecordData & Sampled>(_: T.Type, seed: UInt64) throws { try damage(Codec(T.self), seed: seed) }
+
+    func damage<T>(_ codec: Codec<T>, seed: UInt64) throws {
         var generator = SeededGenerator(seed: seed)
-        for version in T.validVersions {
+        for version in codec.versions {
             var writer = ProtocolWriter()
-            try T.sample(version: version).write(version: version, to: &writer)
+            try codec.write(T.sample(version: version), version, &writer)
             guard !writer.bytes.isEmpty else { continue }
             for _ in 0..<50 {
                 var bytes = writer.bytes
@@ -49,9 +67,17 @@ import Testing
                     bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
                 }
                 var reader = ProtocolReader(bytes)
-                _ = try? T.read(version: version, from: &reader)
+                _ = try? codec.read(version, &reader)
             }
         }
+    }
+
+    /// A message's or a record's codec, so one check covers both protocols (they differ only in
+    /// the API key).
+    struct Codec<T: Sampled & Equatable> {
+        let versions: ClosedRange<Int16>
+        let write: (T, Int16, inout ProtocolWriter) throws(ProtocolError) -> Void
+        let read: (Int16, inout ProtocolReader) throws(ProtocolError) -> T
     }
 
     /// A version outside the schema's range is a typed error both ways.
@@ -170,5 +196,19 @@ import Testing
         let id = Uuid(bytes: Array(1...16))
         #expect(id?.bytes == Array(1...16))
         #expect(id?.description == "01020304-0506-0708-090a-0b0c0d0e0f10")
+    }
+}
+
+extension RoundTripTests.Codec where T: KafkaMessage {
+    init(_: T.Type) {
+        self.init(versions: T.validVersions, write: { value, version, writer throws(ProtocolError) in try value.write(version: version, to: &writer) },
+                  read: { version, reader throws(ProtocolError) in try T.read(version: version, from: &reader) })
+    }
+}
+
+extension RoundTripTests.Codec where T: KafkaRecordData {
+    init(_: T.Type) {
+        self.init(versions: T.validVersions, write: { value, version, writer throws(ProtocolError) in try value.write(version: version, to: &writer) },
+                  read: { version, reader throws(ProtocolError) in try T.read(version: version, from: &reader) })
     }
 }

@@ -2,11 +2,20 @@
 """Generates PetrelProtocol's message codecs from Apache Kafka's JSON message schemas.
 
     Tools/codegen/generate-messages.py [--schemas DIR] [--out DIR] [--samples-out FILE]
+        [--records-schemas DIR] [--records-out DIR] [--records-samples-out FILE]
 
 --schemas defaults to ../shared/kafka-schemas/messages (relative to the repository root),
 --out to Sources/PetrelProtocol/Messages, --samples-out to
 Tests/PetrelProtocolTests/Generated/MessageSamples.swift. Output is deterministic: the same
 schemas give the same bytes, which the stale-code test checks.
+
+It also generates the "type": "data" schemas of the records Kafka keeps in its internal topics
+(RECORDS: `__consumer_offsets` and `__transaction_state` keys and values) from --records-schemas
+(default ../shared/kafka-schemas/internal-records) into --records-out (default
+Sources/PetrelProtocol/InternalRecords), with samples in --records-samples-out (default
+Tests/PetrelProtocolTests/Generated/RecordSamples.swift). They follow every rule below, conform
+to `KafkaRecordData` instead of `KafkaMessage` (no API key), and carry no framing: the version
+prefix Kafka writes before each is `ConsumerOffsetsRecord`'s business.
 
 Naming rule (one, everywhere):
   * a message is a Swift struct named as the schema names it (`MetadataResponse`);
@@ -37,6 +46,8 @@ LeaveGroup SyncGroup DescribeGroups ListGroups SaslHandshake ApiVersions CreateT
 InitProducerId OffsetForLeaderEpoch AddPartitionsToTxn AddOffsetsToTxn EndTxn WriteTxnMarkers TxnOffsetCommit
 DescribeConfigs AlterConfigs SaslAuthenticate CreatePartitions DeleteGroups IncrementalAlterConfigs OffsetDelete
 DescribeCluster DescribeProducers DescribeTransactions ListTransactions""".split()
+
+RECORDS = "OffsetCommitKey OffsetCommitValue GroupMetadataKey GroupMetadataValue TransactionLogKey TransactionLogValue".split()
 
 SWIFT_KEYWORDS = {"as", "associatedtype", "break", "case", "catch", "class", "continue", "default", "defer", "deinit",
                   "do", "else", "enum", "extension", "fallthrough", "false", "fileprivate", "for", "func", "guard",
@@ -136,9 +147,10 @@ class Field:
         self.kafka_name = spec["name"]
         self.name = swift_name(spec["name"])
         self.schema_type = spec["type"]
-        self.versions = Versions(spec.get("versions"))
-        self.nullable = Versions(spec.get("nullableVersions"))
         self.tagged = Versions(spec.get("taggedVersions"))
+        # As in Kafka's FieldSpec: a field giving only taggedVersions exists in those versions.
+        self.versions = Versions(spec.get("versions") or spec.get("taggedVersions"))
+        self.nullable = Versions(spec.get("nullableVersions"))
         self.tag = spec.get("tag")
         self.ignorable = spec.get("ignorable", False)
         self.about = spec.get("about", "")
@@ -212,7 +224,7 @@ class Message:
         self.schema = schema
         self.name = schema["name"]
         self.kind = schema["type"]
-        self.api_key = schema["apiKey"]
+        self.api_key = schema.get("apiKey")  # none for "data" schemas
         self.valid = Versions(schema["validVersions"])
         self.flexible = Versions(schema["flexibleVersions"])
         self.common = {struct["name"]: struct for struct in schema.get("commonStructs", [])}
@@ -390,7 +402,7 @@ def emit_struct_body(emit, name, fields, message, top_level):
     emit.open("public static func read(version: Int16, from reader: inout ProtocolReader) throws(ProtocolError) -> %s" % name)
     if top_level:
         emit.open("guard validVersions.contains(version) else")
-        emit.line("throw ProtocolError(.unsupportedVersion(apiKey: apiKey.rawValue, version: version), position: reader.position)")
+        emit.line("throw ProtocolError(%s, position: reader.position)" % unsupported_version(message, ""))
         emit.close()
     if uses_flexible:
         emit.line("let flexible = %s" % flexible)
@@ -441,7 +453,7 @@ def emit_struct_body(emit, name, fields, message, top_level):
     emit.open("public func write(version: Int16, to writer: inout ProtocolWriter) throws(ProtocolError)")
     if top_level:
         emit.open("guard Self.validVersions.contains(version) else")
-        emit.line("throw ProtocolError(.unsupportedVersion(apiKey: Self.apiKey.rawValue, version: version), position: writer.bytes.count)")
+        emit.line("throw ProtocolError(%s, position: writer.bytes.count)" % unsupported_version(message, "Self."))
         emit.close()
     if uses_flexible:
         emit.line("let flexible = %s" % flexible)
@@ -490,14 +502,28 @@ def emit_struct_body(emit, name, fields, message, top_level):
     emit.close()
 
 
+def unsupported_version(message, scope):
+    """The ProtocolError reason for a version outside the schema's (`scope` qualifies statics)."""
+    if message.api_key is None:
+        return ".unsupportedRecordVersion(record: %s, version: version)" % json.dumps(message.name)
+    return ".unsupportedVersion(apiKey: %sapiKey.rawValue, version: version)" % scope
+
+
 def generate_message(message, command):
     emit = Emitter()
     emit.line("// Generated by %s from %s.json — do not edit." % (command, message.name))
     emit.line()
-    doc(emit, "%s (API key %d, %s), versions %s; flexible from %s." % (
-        message.name, message.api_key, message.kind, message.schema["validVersions"], message.schema["flexibleVersions"]))
-    emit.open("public struct %s: KafkaMessage" % message.name)
-    emit.line("public static let apiKey = ApiKey.%s" % api_case(message.name))
+    if message.api_key is None:
+        framing = "TransactionStateRecord" if message.name.startswith("TransactionLog") else "ConsumerOffsetsRecord"
+        doc(emit, "%s (internal-topic record data), versions %s; flexible from %s. Kafka writes an int16 version "
+                  "before it (see `%s`)." % (
+                      message.name, message.schema["validVersions"], message.schema["flexibleVersions"], framing))
+        emit.open("public struct %s: KafkaRecordData" % message.name)
+    else:
+        doc(emit, "%s (API key %d, %s), versions %s; flexible from %s." % (
+            message.name, message.api_key, message.kind, message.schema["validVersions"], message.schema["flexibleVersions"]))
+        emit.open("public struct %s: KafkaMessage" % message.name)
+        emit.line("public static let apiKey = ApiKey.%s" % api_case(message.name))
     emit.line("public static let validVersions: ClosedRange<Int16> = %d...%d" % (message.valid.low, message.valid.high))
     emit.line()
     emit_struct_body(emit, message.name, message.fields, message, True)
@@ -583,20 +609,27 @@ def sample_value(field, index, message):
     return scalar(seed)
 
 
-def emit_samples(pairs_messages, command):
+def emit_samples(pairs_messages, command, records=False):
+    """MessageSamples (declaring `Sampled`), or with `records` RecordSamples, which reuses it."""
     emit = Emitter()
     emit.line("// Generated by %s — do not edit." % command)
     emit.line()
     emit.line("import PetrelProtocol")
     emit.line()
-    emit.line("/// A populated value of every generated message for each version: every field present in the")
-    emit.line("/// version (tagged ones included) set to a value other than its default.")
-    emit.line("protocol Sampled {")
-    emit.line("    static func sample(version: Int16) -> Self")
-    emit.line("}")
-    emit.line()
-    emit.open("enum MessageSamples")
-    emit.line("static let all: [any (KafkaMessage & Sampled).Type] = [")
+    if records:
+        emit.line("/// A populated value of every generated internal-topic record for each version, as")
+        emit.line("/// `MessageSamples` has for messages.")
+        emit.open("enum RecordSamples")
+        emit.line("static let all: [any (KafkaRecordData & Sampled).Type] = [")
+    else:
+        emit.line("/// A populated value of every generated message for each version: every field present in the")
+        emit.line("/// version (tagged ones included) set to a value other than its default.")
+        emit.line("protocol Sampled {")
+        emit.line("    static func sample(version: Int16) -> Self")
+        emit.line("}")
+        emit.line()
+        emit.open("enum MessageSamples")
+        emit.line("static let all: [any (KafkaMessage & Sampled).Type] = [")
     for message in pairs_messages:
         emit.line("    %s.self," % message.name)
     emit.line("]")
@@ -641,6 +674,10 @@ def main():
     parser.add_argument("--out", default=os.path.join(root, "Sources", "PetrelProtocol", "Messages"))
     parser.add_argument("--samples-out", default=os.path.join(root, "Tests", "PetrelProtocolTests", "Generated",
                                                               "MessageSamples.swift"))
+    parser.add_argument("--records-schemas", default=os.path.join(root, "..", "shared", "kafka-schemas", "internal-records"))
+    parser.add_argument("--records-out", default=os.path.join(root, "Sources", "PetrelProtocol", "InternalRecords"))
+    parser.add_argument("--records-samples-out", default=os.path.join(root, "Tests", "PetrelProtocolTests", "Generated",
+                                                                      "RecordSamples.swift"))
     arguments = parser.parse_args()
     command = "Tools/codegen/generate-messages.py"
     messages, requests = [], []
@@ -651,20 +688,38 @@ def main():
             messages.append(message)
             if kind == "Request":
                 requests.append(message)
-    os.makedirs(arguments.out, exist_ok=True)
-    expected = set()
-    for message in messages:
-        name = message.name + ".swift"
-        expected.add(name)
-        write(os.path.join(arguments.out, name), generate_message(message, command))
     requests.sort(key=lambda m: m.api_key)
-    expected.add("ApiKey.swift")
-    write(os.path.join(arguments.out, "ApiKey.swift"), generate_api_keys(requests, command))
-    for stale in sorted(set(os.listdir(arguments.out)) - expected):
+    files = {message.name + ".swift": generate_message(message, command) for message in messages}
+    files["ApiKey.swift"] = generate_api_keys(requests, command)
+    write_directory(arguments.out, files)
+    write_file(arguments.samples_out, emit_samples(messages, command))
+
+    records = [Message(load_schema(os.path.join(arguments.records_schemas, name + ".json"))) for name in RECORDS]
+    write_directory(arguments.records_out, {record.name + ".swift": generate_message(record, command) for record in records})
+    write_file(arguments.records_samples_out, emit_samples(records, command, records=True))
+
+
+GENERATED_MARK = "// Generated by "
+
+
+def write_directory(directory, files):
+    """Writes the files and removes generated ones no schema makes any more; hand-written Swift
+    files beside them (ConsumerOffsetsRecord.swift) do not start with GENERATED_MARK and stay."""
+    os.makedirs(directory, exist_ok=True)
+    for name in sorted(files):
+        write(os.path.join(directory, name), files[name])
+    for stale in sorted(set(os.listdir(directory)) - set(files)):
+        path = os.path.join(directory, stale)
         if stale.endswith(".swift"):
-            os.remove(os.path.join(arguments.out, stale))
-    os.makedirs(os.path.dirname(arguments.samples_out), exist_ok=True)
-    write(arguments.samples_out, emit_samples(messages, command))
+            with open(path, encoding="utf-8") as handle:
+                generated = handle.read(len(GENERATED_MARK)) == GENERATED_MARK
+            if generated:
+                os.remove(path)
+
+
+def write_file(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write(path, text)
 
 
 def write(path, text):

@@ -14,8 +14,12 @@ struct DumpCommand: ParsableCommand {
             partition.metadata; anything else is read as RecordBatch v2 batches laid end to end (a .log \
             segment). Every batch is checked (magic, length, CRC32C, counts); the dump stops at the \
             first invalid batch of a file and reports its byte position. --verify-index checks a \
-            segment's offset and time index against it. With --json, one JSON object per batch or entry \
-            per line; keys, values and header values are hex strings (null stays null). Exit status: 0 \
+            segment's offset and time index against it. With --records, the records of a segment in a \
+            __consumer_offsets-N or __transaction_state-N directory are also shown decoded (offset \
+            commits, group metadata, transaction states; tombstones as such), or raw with the reason \
+            when one does not decode. With --json, one JSON object per batch or entry per line; keys, \
+            values and header values are hex strings (null stays null), decoded internal records a \
+            "decoded" object or a "decodeError". Exit status: 0 \
             when everything is valid, 1 when a file holds an invalid batch or index, 2 when a file \
             cannot be read.
             """
@@ -87,10 +91,13 @@ struct DumpCommand: ParsableCommand {
     /// Prints every batch of one file; false when it stopped at an invalid batch.
     private func dump(file: String, buffer: UnsafeRawBufferPointer) -> Bool {
         var reader = RecordBatchReader(buffer)
+        // Data records of the coordinators' topics are shown decoded; markers are not theirs.
+        let internalTopic = InternalRecordFormatting.Topic(segmentPath: file)
         do {
             while let batch = try reader.next() {
                 let decoded = records ? try batch.decodeRecords() : nil
-                print(json ? jsonLine(file: file, batch: batch, records: decoded) : textLines(batch: batch, records: decoded))
+                let topic = batch.isControl ? nil : internalTopic
+                print(json ? jsonLine(file: file, batch: batch, records: decoded, topic: topic) : textLines(batch: batch, records: decoded, topic: topic))
             }
             return true
         } catch {
@@ -104,7 +111,7 @@ struct DumpCommand: ParsableCommand {
         }
     }
 
-    private func textLines(batch: RecordBatch, records: [DecodedRecord]?) -> String {
+    private func textLines(batch: RecordBatch, records: [DecodedRecord]?, topic: InternalRecordFormatting.Topic?) -> String {
         var text = "baseOffset: \(batch.baseOffset) lastOffset: \(batch.lastOffset) count: \(batch.recordsCount)"
         text += " position: \(batch.position) size: \(batch.sizeBytes) magic: \(batch.magic)"
         text += " compresscodec: \(batch.compressionCodec) crc: \(batch.crc) isvalid: true"
@@ -112,11 +119,13 @@ struct DumpCommand: ParsableCommand {
         text += " producerId: \(batch.producerId) producerEpoch: \(batch.producerEpoch) baseSequence: \(batch.baseSequence)"
         text += " partitionLeaderEpoch: \(batch.partitionLeaderEpoch) isTransactional: \(batch.isTransactional)"
         text += " isControl: \(batch.isControl)"
-        for record in records ?? [] { text += "\n| " + RecordFormatting.text(record) }
+        for record in records ?? [] {
+            text += "\n| " + (topic.map { InternalRecordFormatting.text(record, topic: $0) } ?? RecordFormatting.text(record))
+        }
         return text
     }
 
-    private func jsonLine(file: String, batch: RecordBatch, records: [DecodedRecord]?) -> String {
+    private func jsonLine(file: String, batch: RecordBatch, records: [DecodedRecord]?, topic: InternalRecordFormatting.Topic?) -> String {
         let object: [String: Any] = [
             "file": file, "position": batch.position, "sizeBytes": batch.sizeBytes,
             "baseOffset": batch.baseOffset, "lastOffset": batch.lastOffset, "recordsCount": batch.recordsCount,
@@ -134,7 +143,7 @@ struct DumpCommand: ParsableCommand {
             line.append(contentsOf: #","records":["#.utf8)
             for (index, record) in records.enumerated() {
                 if index > 0 { line.append(UInt8(ascii: ",")) }
-                record.appendJSON(to: &line)
+                if let topic { InternalRecordFormatting.appendJSON(record, topic: topic, to: &line) } else { record.appendJSON(to: &line) }
             }
             line.append(contentsOf: "]}".utf8)
         }

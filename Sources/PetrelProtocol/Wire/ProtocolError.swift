@@ -13,6 +13,8 @@ public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible
         case invalidUTF8(field: String)
         case unsupportedVersion(apiKey: Int16, version: Int16)
         case unknownApiKey(Int16)
+        /// An internal-topic record (`KafkaRecordData`) in a version its schema does not define.
+        case unsupportedRecordVersion(record: String, version: Int16)
         case trailingBytes(count: Int)
         /// Encoding: a non-default value for a field the version lacks, which is not ignorable.
         case fieldNotInVersion(field: String, version: Int16)
@@ -42,6 +44,7 @@ public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible
         case let .invalidUTF8(field): what = "\(field) is not valid UTF-8"
         case let .unsupportedVersion(key, version): what = "version \(version) of API \(key) is not supported"
         case let .unknownApiKey(key): what = "unknown API key \(key)"
+        case let .unsupportedRecordVersion(record, version): what = "version \(version) of \(record) is not defined"
         case let .trailingBytes(count): what = "\(count) bytes after the end of the message"
         case let .fieldNotInVersion(field, version): what = "\(field) has a value that version \(version) cannot carry"
         case let .nullNotAllowed(field): what = "\(field) is null but not nullable in this version"
