@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+public import PetrelCoordinator
 import PetrelFormat
 public import PetrelProtocol
 public import PetrelStorage
@@ -24,6 +25,8 @@ public final class Broker: Sendable {
     let router: RequestRouter
     /// How coordinators reach their internal topics.
     let partitionWriter: BrokerPartitionWriter
+    /// Consumer groups and their committed offsets.
+    public let groups: GroupCoordinator
     /// The broker's own file access (meta.properties, producer ids, segment files for fetches),
     /// through the storage I/O seam.
     let io: any FileIO
@@ -70,9 +73,34 @@ public final class Broker: Sendable {
         let writer = BrokerPartitionWriter(replicaManager: replicaManager, topics: topics)
         partitionWriter = writer
         topics.whenPartitionsCreated { writer.elected($1, of: $0) }
+        groups = GroupCoordinator(config: fitted.groups, scheduler: TaskScheduler(), writer: writer)
+        let offsetsTopic = OffsetsTopic(name: fitted.groups.offsetsTopic, partitions: fitted.groups.offsetsTopicPartitions, topics: topics,
+                                        executor: executor, logger: logger)
         router = RequestRouter(handlers: Self.handlers(config: fitted, clusterId: clusterId, topics: topics, executor: executor,
-                                                       replicaManager: replicaManager, store: store, logger: logger))
+                                                       replicaManager: replicaManager, store: store, logger: logger)
+                               + Self.groupHandlers(groups: groups, offsetsTopic: offsetsTopic, topics: topics, node: Self.node(config: fitted, clusterId: clusterId)))
         manager.startBackgroundTasks(retentionCheckIntervalMs: config.retentionCheckIntervalMs)
+    }
+
+    /// The consumer-group APIs, served by the group coordinator.
+    static func groupHandlers(groups: GroupCoordinator, offsetsTopic: OffsetsTopic, topics: TopicRegistry, node: BrokerNode) -> [any RequestHandler] {
+        [
+            FindCoordinatorHandler(offsetsTopic: offsetsTopic, node: node),
+            JoinGroupHandler(groups: groups),
+            SyncGroupHandler(groups: groups),
+            HeartbeatHandler(groups: groups),
+            LeaveGroupHandler(groups: groups),
+            OffsetCommitHandler(groups: groups, topics: topics),
+            OffsetFetchHandler(groups: groups),
+            ListGroupsHandler(groups: groups),
+            DescribeGroupsHandler(groups: groups),
+            DeleteGroupsHandler(groups: groups),
+        ]
+    }
+
+    /// This broker as Metadata and FindCoordinator name it.
+    static func node(config: BrokerConfig, clusterId: String) -> BrokerNode {
+        BrokerNode(nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: Int32(config.advertisedPort ?? config.port), clusterId: clusterId)
     }
 
     /// Every API the broker serves, each by its handler.
@@ -105,7 +133,9 @@ public final class Broker: Sendable {
     /// network layer's entry, public for benchmarks and embedders that frame requests themselves.
     ///
     /// - Throws: `ProtocolError` when the frame is malformed: the caller closes the connection.
-    public func handle(frame: FrameBytes) async throws(ProtocolError) -> BrokerResponse? { try await router.route(frame: frame) }
+    public func handle(frame: FrameBytes, clientHost: String = "") async throws(ProtocolError) -> BrokerResponse? {
+        try await router.route(frame: frame, clientHost: clientHost)
+    }
 
     /// Flushes every log, writes checkpoints and the clean-shutdown marker.
     public func close() throws {
@@ -116,7 +146,7 @@ public final class Broker: Sendable {
     // MARK: Work in flight
 
     /// Starts handling a request, unless shutdown has begun (then nil: the connection is closing).
-    func startRequest(frame: FrameBytes) -> Task<BrokerResponse?, any Error>? {
+    func startRequest(frame: FrameBytes, clientHost: String) -> Task<BrokerResponse?, any Error>? {
         requestsInFlight.enter()
         guard !workGate.isStopping else {
             requestsInFlight.leave()
@@ -124,7 +154,7 @@ public final class Broker: Sendable {
         }
         return Task { [self] in
             defer { requestsInFlight.leave() }
-            return try await handle(frame: frame)
+            return try await handle(frame: frame, clientHost: clientHost)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+public import PetrelCoordinator
 public import PetrelStorage
 
 /// The broker's settings, named after Kafka's server properties. Defaults give a single node
@@ -55,6 +56,11 @@ public struct BrokerConfig: Sendable {
     /// Segment, index, flush and message-size settings of every log (`log.segment.bytes`,
     /// `message.max.bytes`, `log.flush.interval.messages`, `log.flush.interval.ms`, …).
     public var log = LogConfig()
+    /// The group coordinator's settings (`offsets.topic.num.partitions`,
+    /// `group.initial.rebalance.delay.ms`, `group.min.session.timeout.ms`,
+    /// `group.max.session.timeout.ms`, `group.max.size`, `offset.metadata.max.bytes`,
+    /// `offsets.retention.minutes`), with Kafka's defaults.
+    public var groups = GroupCoordinatorConfig()
     /// The settings given (in a properties file or on the command line), by their Kafka name:
     /// DescribeConfigs reports them as STATIC_BROKER_CONFIG, the others as DEFAULT_CONFIG.
     public var givenSettings: Set<String> = []
@@ -108,6 +114,13 @@ public struct BrokerConfig: Sendable {
             case "log.retention.check.interval.ms": retentionCheckIntervalMs = try setting.int64(in: 1...Int64.max)
             case "log.flush.interval.messages": flushMessages = try setting.int64(in: 1...Int64.max)
             case "log.flush.interval.ms": flushMs = try setting.int64(in: 0...Int64.max)
+            case "offsets.topic.num.partitions": groups.offsetsTopicPartitions = try setting.int32(in: 1...Int64(Int32.max))
+            case "group.initial.rebalance.delay.ms": groups.initialRebalanceDelayMs = try setting.int32(in: 0...Int64(Int32.max))
+            case "group.min.session.timeout.ms": groups.minSessionTimeoutMs = try setting.int32(in: 0...Int64(Int32.max))
+            case "group.max.session.timeout.ms": groups.maxSessionTimeoutMs = try setting.int32(in: 0...Int64(Int32.max))
+            case "group.max.size": groups.maxGroupSize = try setting.int(in: 1...Int64(Int32.max))
+            case "offset.metadata.max.bytes": groups.offsetMetadataMaxBytes = try setting.int(in: 0...Int64(Int32.max))
+            case "offsets.retention.minutes": groups.offsetsRetentionMs = try setting.int64(in: 1...Int64(Int32.max), times: 60_000)
             default:
                 unknown.append(setting.key)
                 givenSettings.remove(setting.key)
@@ -139,6 +152,9 @@ public struct BrokerConfig: Sendable {
             throw ConfigError(message: "num.partitions=\(numPartitions) exceeds petrel.max.partitions.per.request=\(requestPartitionsMax)")
         }
         do throws(StorageError) { _ = try log.validated() } catch { throw ConfigError(message: "\(error)") }
+        guard groups.minSessionTimeoutMs <= groups.maxSessionTimeoutMs else {
+            throw ConfigError(message: "group.min.session.timeout.ms=\(groups.minSessionTimeoutMs) exceeds group.max.session.timeout.ms=\(groups.maxSessionTimeoutMs)")
+        }
         guard log.maxMessageBytes <= requestBytesMax else {
             throw ConfigError(message: "message.max.bytes=\(log.maxMessageBytes) exceeds socket.request.max.bytes=\(requestBytesMax): no such batch could arrive")
         }

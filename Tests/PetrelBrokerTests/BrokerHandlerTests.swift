@@ -56,7 +56,8 @@ import Testing
         let client = InProcessClient(broker: broker)
         let response: ApiVersionsResponse = try await client.send(ApiVersionsRequest(), version: 3)
         let advertised = response.apiKeys.map { "\($0.apiKey):\($0.minVersion)-\($0.maxVersion)" }
-        #expect(advertised == ["0:0-9", "1:4-12", "2:1-7", "3:0-12", "18:0-4", "19:2-5", "20:1-4", "22:0-4", "23:2-4", "32:1-4", "37:0-2"])
+        #expect(advertised == ["0:0-9", "1:4-12", "2:1-7", "3:0-12", "8:2-8", "9:1-8", "10:0-4", "11:0-7", "12:0-4", "13:0-4", "14:0-5",
+                               "15:0-5", "16:0-4", "18:0-4", "19:2-5", "20:1-4", "22:0-4", "23:2-4", "32:1-4", "37:0-2", "42:0-2"])
         // Every advertised API and version is routed: a request of each decodes to an answer,
         // never an unknown-API or unsupported-version refusal.
         for api in response.apiKeys where api.apiKey != ApiKey.apiVersions.rawValue {
@@ -81,6 +82,16 @@ import Testing
         case .offsetForLeaderEpoch: return try await client.exchange(OffsetForLeaderEpochRequest(), version: version)?.bytes
         case .describeConfigs: return try await client.exchange(DescribeConfigsRequest(), version: version)?.bytes
         case .createPartitions: return try await client.exchange(CreatePartitionsRequest(), version: version)?.bytes
+        case .findCoordinator: return try await client.exchange(FindCoordinatorRequest(), version: version)?.bytes
+        case .joinGroup: return try await client.exchange(JoinGroupRequest(), version: version)?.bytes
+        case .syncGroup: return try await client.exchange(SyncGroupRequest(), version: version)?.bytes
+        case .heartbeat: return try await client.exchange(HeartbeatRequest(), version: version)?.bytes
+        case .leaveGroup: return try await client.exchange(LeaveGroupRequest(), version: version)?.bytes
+        case .offsetCommit: return try await client.exchange(OffsetCommitRequest(), version: version)?.bytes
+        case .offsetFetch: return try await client.exchange(OffsetFetchRequest(), version: version)?.bytes
+        case .listGroups: return try await client.exchange(ListGroupsRequest(), version: version)?.bytes
+        case .describeGroups: return try await client.exchange(DescribeGroupsRequest(), version: version)?.bytes
+        case .deleteGroups: return try await client.exchange(DeleteGroupsRequest(), version: version)?.bytes
         default: throw InProcessClient.Failure(description: "no sample request for \(key)")
         }
     }
@@ -89,7 +100,7 @@ import Testing
         let broker = try broker()
         defer { try? broker.close() }
         let client = InProcessClient(broker: broker)
-        await #expect(throws: ProtocolError.self) { _ = try await client.exchange(JoinGroupRequest(), version: 5) }
+        await #expect(throws: ProtocolError.self) { _ = try await client.exchange(DeleteRecordsRequest(), version: 0) }
         await #expect(throws: ProtocolError.self) { _ = try await client.exchange(FetchRequest(), version: 13) }
         // ApiVersions too new: answered in v0 with UNSUPPORTED_VERSION and its own range.
         var writer = ProtocolWriter()

@@ -8,12 +8,15 @@ struct RequestContext: Sendable {
     let header: RequestHeader
     /// Monotonic time the request was taken up, for deadlines (`timeoutMs`, `maxWaitMs`).
     let receivedNanoseconds: UInt64
+    /// The client's address as Kafka shows it in group descriptions (`/127.0.0.1`), or empty.
+    let clientHost: String
 
     var apiVersion: Int16 { header.apiVersion }
     var clientId: String? { header.clientId }
 
-    init(header: RequestHeader, receivedNanoseconds: UInt64 = DispatchTime.now().uptimeNanoseconds) {
+    init(header: RequestHeader, clientHost: String = "", receivedNanoseconds: UInt64 = DispatchTime.now().uptimeNanoseconds) {
         self.header = header
+        self.clientHost = clientHost
         self.receivedNanoseconds = receivedNanoseconds
     }
 

@@ -75,10 +75,10 @@ struct RequestRouter: Sendable {
     ///
     /// - Throws: `ProtocolError` when the frame is malformed, or names an API or version not
     ///   routed (except ApiVersions): the caller closes the connection, as Kafka does.
-    func route(frame: FrameBytes) async throws(ProtocolError) -> BrokerResponse? {
+    func route(frame: FrameBytes, clientHost: String = "") async throws(ProtocolError) -> BrokerResponse? {
         var reader = ProtocolReader(frame: frame)
         let header = try RequestHeader.read(from: &reader)
-        let context = RequestContext(header: header)
+        let context = RequestContext(header: header, clientHost: clientHost)
         guard let api = header.knownApi else { throw ProtocolError(.unknownApiKey(header.apiKey), position: 0) }
         if api == .apiVersions { return try apiVersions(&reader, context: context) }
         guard let route = routes[api] else { throw ProtocolError(.unknownApiKey(header.apiKey), position: 0) }

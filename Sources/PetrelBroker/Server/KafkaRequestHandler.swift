@@ -24,6 +24,8 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     static let pendingMax = 64
     private var loop: (any EventLoop)?
     private var channel: (any Channel)?
+    /// The peer as Kafka names it in group descriptions (`/127.0.0.1`).
+    private var clientHost = ""
     private var lastWrite: EventLoopFuture<Void>?
     private var pending = 0
     private var pendingBytes = 0
@@ -41,6 +43,7 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     func handlerAdded(context: ChannelHandlerContext) {
         loop = context.eventLoop
         channel = context.channel
+        clientHost = context.remoteAddress?.ipAddress.map { "/" + $0 } ?? ""
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -62,12 +65,13 @@ final class KafkaRequestHandler: ChannelInboundHandler, @unchecked Sendable {
         let channel = context.channel
         let logger = self.logger
         let respondsOnly = broker.router.respondsOnly(frame: frame)
+        let clientHost = self.clientHost
         // One request at a time per connection, as Kafka does: a producer's pipelined batches
         // reach the log in the order it sent them (its sequence numbers depend on that).
         lastWrite = previous.flatMap { [self] () -> EventLoopFuture<BrokerResponse?> in
             // A connection that closed meanwhile: a request that only responds is not worth
             // doing; one that changes state is done, and its response dropped.
-            guard channel.isActive || !respondsOnly, let task = broker.startRequest(frame: frame) else { return loop.makeSucceededFuture(nil) }
+            guard channel.isActive || !respondsOnly, let task = broker.startRequest(frame: frame, clientHost: clientHost) else { return loop.makeSucceededFuture(nil) }
             if respondsOnly { cancellableInFlight = task }
             let promise = loop.makePromise(of: BrokerResponse?.self)
             promise.completeWithTask { try await task.value }

@@ -1,7 +1,7 @@
 /// A Kafka error code (apache/kafka `Errors.java`). Open, not an enum: a response or request
 /// may carry a code this build does not name, and decoding it must not fail. The static
 /// members are the codes this broker answers with.
-public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible, Error {
     public let rawValue: Int16
 
     public init(rawValue: Int16) { self.rawValue = rawValue }
@@ -29,4 +29,21 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let policyViolation = ErrorCode(rawValue: 44)
     public static let kafkaStorageError = ErrorCode(rawValue: 56)
     public static let invalidRecord = ErrorCode(rawValue: 87)
+    // The group coordinator's.
+    public static let offsetMetadataTooLarge = ErrorCode(rawValue: 12)
+    public static let coordinatorLoadInProgress = ErrorCode(rawValue: 14)
+    public static let coordinatorNotAvailable = ErrorCode(rawValue: 15)
+    public static let notCoordinator = ErrorCode(rawValue: 16)
+    public static let illegalGeneration = ErrorCode(rawValue: 22)
+    public static let inconsistentGroupProtocol = ErrorCode(rawValue: 23)
+    public static let unknownMemberId = ErrorCode(rawValue: 25)
+    public static let invalidSessionTimeout = ErrorCode(rawValue: 26)
+    public static let rebalanceInProgress = ErrorCode(rawValue: 27)
+    public static let invalidCommitOffsetSize = ErrorCode(rawValue: 28)
+    public static let nonEmptyGroup = ErrorCode(rawValue: 68)
+    public static let groupIdNotFound = ErrorCode(rawValue: 69)
+    public static let memberIdRequired = ErrorCode(rawValue: 79)
+    public static let fencedInstanceId = ErrorCode(rawValue: 82)
+    public static let groupMaxSizeReached = ErrorCode(rawValue: 81)
+    public static let unstableOffsetCommit = ErrorCode(rawValue: 88)
 }
