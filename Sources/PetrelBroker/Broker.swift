@@ -160,7 +160,11 @@ public final class Broker: Sendable {
 
     /// Shutdown's first step: requests arriving from now on are not handled, and long work in
     /// flight (topic creation) stops at its next partition.
-    public func stopAcceptingWork() { workGate.stop() }
+    public func stopAcceptingWork() {
+        workGate.stop()
+        // Parked joins and syncs would otherwise hold shutdown up to a rebalance timeout.
+        groups.stop()
+    }
 
     /// Whether new work is taken: shared with the parts that stop long work at shutdown.
     final class WorkGate: Sendable {

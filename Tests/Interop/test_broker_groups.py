@@ -139,3 +139,24 @@ def test_committed_offsets_and_groups_survive_a_restart_and_every_client_reads_t
         assert len(rest) == RECORDS - RECORDS // 2, "the restarted broker resumed the group from its committed offsets"
     dump = run([petrel, "dump", "--records", *[str(p) for p in sorted(data.glob("__consumer_offsets-*/00000000000000000000.log"))]]).decode()
     assert "offset-commit group=kp topic=kept" in dump and "group-metadata group=kp protocolType=consumer" in dump
+
+
+def test_sigterm_while_a_member_waits_in_a_rebalance_stops_the_broker_promptly(petrel, tmp_path):
+    """A JoinGroup parked in a rebalance (here a long initial delay) held shutdown until the
+    rebalance ended: SIGTERM must answer it and stop within seconds."""
+    config = tmp_path / "broker.properties"
+    config.write_text("group.initial.rebalance.delay.ms=60000\noffsets.topic.num.partitions=2\n")
+    broker = Broker(petrel, tmp_path / "data", extra_args=["--config", str(config)]).start()
+    try:
+        produce(broker.address, "waiting")
+        consumer = KafkaConsumer("waiting", bootstrap_servers=broker.address, group_id="parked", consumer_timeout_ms=1000)
+        joining = threading.Thread(target=lambda: next(iter(consumer), None), daemon=True)
+        joining.start()
+        admin = KafkaAdminClient(bootstrap_servers=broker.address)
+        assert wait_until(lambda: admin.describe_groups(["parked"])["parked"]["group_state"] == "PreparingRebalance"), "the member is parked in its join"
+        admin.close()
+        started = time.monotonic()
+        assert broker.stop(timeout=30) == 0
+        assert time.monotonic() - started < 10, f"shutdown took {time.monotonic() - started:.1f} s"
+    finally:
+        broker.kill()

@@ -52,6 +52,14 @@ extension GroupCoordinator {
         }
     }
 
+    /// Stops serving every group (the broker is shutting down): whatever members have parked —
+    /// a JoinGroup waiting out a rebalance may wait minutes — is answered NOT_COORDINATOR now,
+    /// so no request holds shutdown up; the clients find the coordinator again.
+    public func stop() {
+        let loaded = state.withLock { Array($0.partitions.keys) }
+        for partition in loaded { unload(partition: partition) }
+    }
+
     /// Writes the group's metadata record as it is now, without anyone waiting for it (a group
     /// that went empty, a static member replaced). A failure is counted; the next rebalance
     /// writes the group again.
