@@ -121,6 +121,7 @@ public struct BrokerConfig: Sendable {
             case "group.max.size": groups.maxGroupSize = try setting.int(in: 1...Int64(Int32.max))
             case "offset.metadata.max.bytes": groups.offsetMetadataMaxBytes = try setting.int(in: 0...Int64(Int32.max))
             case "offsets.retention.minutes": groups.offsetsRetentionMs = try setting.int64(in: 1...Int64(Int32.max), times: 60_000)
+            case "offsets.retention.check.interval.ms": groups.offsetsRetentionCheckIntervalMs = try setting.int64(in: 1...Int64.max)
             default:
                 unknown.append(setting.key)
                 givenSettings.remove(setting.key)

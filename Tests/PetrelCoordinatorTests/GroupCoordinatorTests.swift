@@ -15,9 +15,10 @@ import Testing
         let coordinator: GroupCoordinator
 
         init(writer: InMemoryPartitionWriter = InMemoryPartitionWriter(partitionCount: GroupCoordinatorTests.partitions),
-             scheduler: ManualScheduler = ManualScheduler()) async {
+             scheduler: ManualScheduler = ManualScheduler(), offsetsRetentionMs: Int64? = nil) async {
             var config = GroupCoordinatorConfig()
             config.offsetsTopicPartitions = GroupCoordinatorTests.partitions
+            if let offsetsRetentionMs { config.offsetsRetentionMs = offsetsRetentionMs }
             self.writer = writer
             self.scheduler = scheduler
             coordinator = GroupCoordinator(config: config, scheduler: scheduler, writer: writer)
@@ -185,6 +186,45 @@ import Testing
         #expect(errors == [.coordinatorNotAvailable])
         let fetched = try? harness.coordinator.fetchOffsets(groupId: "simple", partitions: [topicPartition]).get()
         #expect(fetched?.first?.1 == nil, "nothing unacknowledged is visible")
+    }
+
+    @Test func offsetsExpireAfterTheRetentionOfAnEmptyGroupAndStayExpiredAfterAReplay() async {
+        let harness = await Harness()
+        let old = TopicPartition(topic: "t", partition: 0), fresh = TopicPartition(topic: "t", partition: 1)
+        _ = await harness.coordinator.commitOffsets(OffsetCommitParameters(groupId: "simple", generationId: -1, memberId: "", groupInstanceId: nil,
+                                                                           offsets: [OffsetToCommit(partition: old, offset: 5, leaderEpoch: -1, metadata: nil)]))
+        let retention = GroupCoordinatorConfig().offsetsRetentionMs
+        harness.scheduler.advance(byMs: retention - 1_000)
+        _ = await harness.coordinator.commitOffsets(OffsetCommitParameters(groupId: "simple", generationId: -1, memberId: "", groupInstanceId: nil,
+                                                                           offsets: [OffsetToCommit(partition: fresh, offset: 9, leaderEpoch: -1, metadata: nil)]))
+        #expect(await harness.coordinator.expireOffsets() == 0, "nothing is older than the retention yet")
+        harness.scheduler.advance(byMs: 2_000)
+        #expect(await harness.coordinator.expireOffsets() == 1)
+        let left = try? harness.coordinator.fetchOffsets(groupId: "simple", partitions: nil).get()
+        #expect(left?.map(\.0) == [fresh], "each commit of a group outside group management expires on its own")
+        let restarted = await Harness(writer: harness.writer)
+        let replayed = try? restarted.coordinator.fetchOffsets(groupId: "simple", partitions: nil).get()
+        #expect(replayed?.map(\.0) == [fresh], "the tombstone is in the log: a replay agrees")
+    }
+
+    @Test func aGroupWithMembersKeepsItsOffsetsPastTheRetention() async {
+        let harness = await Harness(offsetsRetentionMs: 60 * 60 * 1_000)
+        let (a, _) = await Self.stableGroup(harness)
+        let partition = TopicPartition(topic: "t", partition: 0)
+        _ = await harness.coordinator.commitOffsets(OffsetCommitParameters(groupId: "g", generationId: 1, memberId: a, groupInstanceId: nil,
+                                                                           offsets: [OffsetToCommit(partition: partition, offset: 3, leaderEpoch: -1, metadata: nil)]))
+        // Members heartbeat through twice the retention, in steps shorter than their session.
+        let step: Int64 = 5_000
+        let members = harness.coordinator.describeGroups(["g"])[0].members.map(\.memberId)
+        var elapsed: Int64 = 0
+        while elapsed < 2 * 60 * 60 * 1_000 {
+            harness.scheduler.advance(byMs: step)
+            elapsed += step
+            for member in members { _ = harness.coordinator.heartbeat(groupId: "g", generationId: 1, memberId: member, groupInstanceId: nil) }
+        }
+        #expect(await harness.coordinator.expireOffsets() == 0, "twice the retention, but the group has members")
+        let kept = try? harness.coordinator.fetchOffsets(groupId: "g", partitions: [partition]).get()
+        #expect(kept?.first?.1?.offset == 3)
     }
 
     @Test func groupsLiveInThePartitionKafkaPutsThemIn() async {

@@ -88,6 +88,7 @@ struct ConfigDescriptions: Sendable {
             ("node.id", String(config.nodeId), 3),
             ("num.partitions", String(config.numPartitions), 3),
             ("offset.metadata.max.bytes", String(config.groups.offsetMetadataMaxBytes), 3),
+            ("offsets.retention.check.interval.ms", String(config.groups.offsetsRetentionCheckIntervalMs), 5),
             ("offsets.retention.minutes", String(config.groups.offsetsRetentionMs / 60_000), 3),
             ("offsets.topic.num.partitions", String(config.groups.offsetsTopicPartitions), 3),
             ("petrel.max.partitions.per.request", String(config.requestPartitionsMax), 3),

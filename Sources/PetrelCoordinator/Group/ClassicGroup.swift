@@ -58,6 +58,8 @@ struct ClassicGroup {
     var timerToken: UInt64 = 0
     /// A SyncGroup of the leader is storing this generation's assignment.
     var assignmentWriteInFlight = false
+    /// Tombstones of expired offsets are being written: commits wait (are refused, retriably).
+    var expiryInFlight = false
 
     init(groupId: String, nowMs: Int64) {
         self.groupId = groupId

@@ -61,7 +61,7 @@ extension GroupCoordinator {
             state.groups[request.groupId] = ClassicGroup(groupId: request.groupId, nowMs: nowMs)
             return nil
         }
-        guard group.state != .dead else { return .coordinatorNotAvailable }
+        guard group.state != .dead, !group.expiryInFlight else { return .coordinatorNotAvailable }
         if request.generationId < 0 && group.state == .empty { return nil }
         guard var member = group.members[request.memberId] else { return .unknownMemberId }
         if let fenced = fencingError(request.groupInstanceId, memberId: request.memberId, in: group) { return fenced }

@@ -41,6 +41,7 @@ public final class GroupCoordinator: Sendable {
             case .resigned: self.unload(partition: change.partition.partition)
             }
         }
+        scheduleExpiry()
     }
 
     /// The offsets partition of a group: Kafka's `abs(groupId.hashCode) % partitions`, with
@@ -79,6 +80,7 @@ public struct GroupCoordinatorCounters: Sendable, Equatable {
     public var rebalances = 0
     public var offsetCommits = 0
     public var expiredMembers = 0
+    public var expiredOffsets = 0
     public var failedWrites = 0
 }
 

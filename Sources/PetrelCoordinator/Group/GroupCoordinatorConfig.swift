@@ -17,8 +17,11 @@ public struct GroupCoordinatorConfig: Sendable, Equatable {
     public var maxGroupSize = Int(Int32.max)
     /// `offset.metadata.max.bytes`: longer commit metadata is OFFSET_METADATA_TOO_LARGE.
     public var offsetMetadataMaxBytes = 4_096
-    /// `offsets.retention.minutes` (7 days), in milliseconds.
+    /// `offsets.retention.minutes` (7 days), in milliseconds: how long the offsets of an empty
+    /// group (or of a group outside group management, per commit) are kept.
     public var offsetsRetentionMs: Int64 = 7 * 24 * 60 * 60 * 1_000
+    /// `offsets.retention.check.interval.ms` (10 minutes): how often expired offsets are sought.
+    public var offsetsRetentionCheckIntervalMs: Int64 = 600_000
     /// `offsets.load.buffer.size`: bytes read per step while loading a partition.
     public var loadBufferBytes = 5 * 1_024 * 1_024
 
