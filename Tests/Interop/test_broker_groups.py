@@ -1,6 +1,7 @@
 """Consumer groups with real clients against a `petrel broker` process: members of one group
 share a topic's partitions (none owned twice) and consume every record; committed offsets
 survive a restart, replayed from __consumer_offsets."""
+import collections
 import subprocess
 import threading
 import time
@@ -160,3 +161,50 @@ def test_sigterm_while_a_member_waits_in_a_rebalance_stops_the_broker_promptly(p
         assert time.monotonic() - started < 10, f"shutdown took {time.monotonic() - started:.1f} s"
     finally:
         broker.kill()
+
+
+def test_a_static_member_restarted_within_its_session_gets_its_partitions_back_without_a_rebalance(petrel, tmp_path):
+    """KIP-345 with librdkafka: `group.instance.id` members. One is closed (librdkafka sends no
+    LeaveGroup for a static member) and a new consumer with the same instance id joins within
+    the session timeout: it gets the same partitions, and the other member's assignment
+    callback is not called again."""
+    with Broker(petrel, tmp_path / "data", extra_args=group_config(tmp_path)) as broker:
+        produce(broker.address, "static-topic")
+        assignments, lock = collections.defaultdict(list), threading.Lock()
+
+        def member(instance):
+            consumer = Consumer({"bootstrap.servers": broker.address, "group.id": "static", "group.instance.id": instance,
+                                 "session.timeout.ms": 10000, "heartbeat.interval.ms": 300, "auto.offset.reset": "earliest"})
+
+            def assigned(_, partitions):
+                with lock:
+                    assignments[instance].append(sorted(p.partition for p in partitions))
+            consumer.subscribe(["static-topic"], on_assign=assigned)
+            return consumer
+
+        def poll_until(consumers, condition, timeout=30):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                for consumer in consumers:
+                    consumer.poll(0.05)
+                with lock:
+                    if condition():
+                        return True
+            return False
+
+        first, second = member("first"), member("second")
+        assert poll_until([first, second], lambda: assignments["first"] and assignments["second"]
+                          and sorted(assignments["first"][-1] + assignments["second"][-1]) == list(range(PARTITIONS))), dict(assignments)
+        with lock:
+            owned_before, second_callbacks = assignments["first"][-1], len(assignments["second"])
+        first.close()
+        restarted = member("first")
+        assert poll_until([restarted, second], lambda: len(assignments["first"]) >= 2), "the restarted member got an assignment"
+        for _ in range(20):  # the other member keeps polling: a rebalance would reach its callback
+            second.poll(0.05)
+            restarted.poll(0.05)
+        with lock:
+            assert assignments["first"][-1] == owned_before, "the same partitions came back"
+            assert len(assignments["second"]) == second_callbacks, f"the other member was not rebalanced: {assignments['second']}"
+        restarted.close()
+        second.close()
