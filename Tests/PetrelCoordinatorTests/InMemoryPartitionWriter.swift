@@ -13,11 +13,27 @@ final class InMemoryPartitionWriter: PartitionWriter {
 
     private let partitions = Locked<[TopicPartition: Partition]>([:])
     private let failing = Locked(false)
+    /// Appends waiting for `releaseAppends()` while appends are held.
+    private let held = Locked<(holding: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
     let partitionCount: Int32
 
     init(partitionCount: Int32) { self.partitionCount = partitionCount }
 
     func failAppends(_ fail: Bool) { failing.withLock { $0 = fail } }
+
+    /// Appends wait from now on until `releaseAppends()`, as behind a slow disk.
+    func holdAppends() { held.withLock { $0.holding = true } }
+
+    var heldAppends: Int { held.withLock { $0.waiting.count } }
+
+    func releaseAppends() {
+        let waiting = held.withLock { held in
+            held.holding = false
+            defer { held.waiting = [] }
+            return held.waiting
+        }
+        for waiter in waiting { waiter.resume() }
+    }
 
     /// Batches appended to `partition` so far.
     func appendedBatches(_ partition: TopicPartition) -> Int {
@@ -25,13 +41,24 @@ final class InMemoryPartitionWriter: PartitionWriter {
         var count = 0
         bytes.withUnsafeBytes { buffer in
             var reader = RecordBatchReader(buffer)
-            while (try? reader.next()) != nil { count += 1 }
+            do {
+                while try reader.next() != nil { count += 1 }
+            } catch {
+                preconditionFailure("the writer's own batches do not parse: \(error)")
+            }
         }
         return count
     }
 
     func append(_ records: [UInt8], to partition: TopicPartition) async throws(PartitionWriteError) -> Int64 {
         if failing.withLock({ $0 }) { throw PartitionWriteError(.storage, partition: partition, message: "appends fail (test)") }
+        await withCheckedContinuation { waiter in
+            let wait = held.withLock { held in
+                if held.holding { held.waiting.append(waiter) }
+                return held.holding
+            }
+            if !wait { waiter.resume() }
+        }
         return partitions.withLock { partitions in
             var stored = partitions[partition] ?? Partition()
             let base = stored.nextOffset

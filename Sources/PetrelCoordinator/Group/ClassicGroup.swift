@@ -56,8 +56,10 @@ struct ClassicGroup {
     var inInitialDelay = false
     /// Identifies the pending rebalance or sync timer; a timer whose token is stale does nothing.
     var timerToken: UInt64 = 0
-    /// A SyncGroup of the leader is storing this generation's assignment.
-    var assignmentWriteInFlight = false
+    /// The generation whose assignment a leader's SyncGroup is storing, if any. Per generation:
+    /// a write of an older generation, still on its way when the group moved on, must not hold
+    /// up the new leader's (it did, and the group never formed).
+    var assignmentWriteGeneration: Int32?
     /// Tombstones of expired offsets are being written: commits wait (are refused, retriably).
     var expiryInFlight = false
 

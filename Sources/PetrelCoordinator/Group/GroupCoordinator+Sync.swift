@@ -63,7 +63,7 @@ extension GroupCoordinator {
             group.members[request.memberId] = member
             group.pendingSync.remove(request.memberId)
             defer { state.groups[request.groupId] = group }
-            guard request.memberId == group.leaderId, !group.assignmentWriteInFlight else { return .parked }
+            guard request.memberId == group.leaderId, group.assignmentWriteGeneration != group.generationId else { return .parked }
             var assignments: [String: [UInt8]] = [:]
             for (memberId, assignment) in request.assignments where group.members[memberId] != nil { assignments[memberId] = assignment }
             for memberId in group.memberOrder where assignments[memberId] == nil { assignments[memberId] = [] }
@@ -71,7 +71,7 @@ extension GroupCoordinator {
             for (memberId, assignment) in assignments { stored.members[memberId]?.assignment = assignment }
             do {
                 let records = try OffsetsTopicRecords.batch([OffsetsTopicRecords.groupMetadata(stored)], timestampMs: nowMs)
-                group.assignmentWriteInFlight = true
+                group.assignmentWriteGeneration = group.generationId
                 return .store(AssignmentWrite(groupId: group.groupId, generationId: group.generationId, assignments: assignments, records: records,
                                               partition: offsetsPartition(of: group.groupId)))
             } catch {
@@ -99,9 +99,11 @@ extension GroupCoordinator {
             failure = Self.coordinatorError(for: error)
         }
         update { state, effects in
-            guard var group = state.groups[write.groupId], group.generationId == write.generationId, group.state == .completingRebalance else { return }
+            guard var group = state.groups[write.groupId] else { return }
             defer { state.groups[write.groupId] = group }
-            group.assignmentWriteInFlight = false
+            if group.assignmentWriteGeneration == write.generationId { group.assignmentWriteGeneration = nil }
+            // A group that moved on meanwhile answered this generation's syncs when it did.
+            guard group.generationId == write.generationId, group.state == .completingRebalance else { return }
             if let failure {
                 state.counters.failedWrites += 1
                 for id in group.memberOrder {
