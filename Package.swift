@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "PetrelProtocol", targets: ["PetrelProtocol"]),
         .library(name: "PetrelCoordinator", targets: ["PetrelCoordinator"]),
         .library(name: "PetrelBroker", targets: ["PetrelBroker"]),
+        .library(name: "PetrelClient", targets: ["PetrelClient"]),
         .executable(name: "petrel", targets: ["petrel"]),
     ],
     dependencies: [
@@ -76,6 +77,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A minimal Kafka client for tools (`petrel groups`): connections with version
+        // negotiation, metadata, coordinators, and the group and offset APIs; any Kafka broker.
+        .target(
+            name: "PetrelClient",
+            dependencies: [
+                "PetrelProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The benchmark harness behind `petrel bench`: workloads, same-run baselines, peers, reports.
         .target(
             name: "PetrelBench",
@@ -87,6 +99,7 @@ let package = Package(
             dependencies: [
                 "PetrelBench",
                 "PetrelBroker",
+                "PetrelClient",
                 "PetrelFormat",
                 "PetrelProtocol",
                 "PetrelStorage",
@@ -120,6 +133,11 @@ let package = Package(
         .testTarget(
             name: "PetrelBrokerTests",
             dependencies: ["PetrelBroker", "PetrelStorage", "PetrelProtocol", "PetrelCoordinator", "PetrelFormat"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PetrelClientTests",
+            dependencies: ["PetrelClient", "PetrelProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

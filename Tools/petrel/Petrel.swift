@@ -12,20 +12,26 @@ struct Petrel: ParsableCommand {
             offline (fsck and dump read directories written by Apache Kafka too).
             """,
         version: PetrelVersion.current,
-        subcommands: [BrokerCommand.self, LogCommand.self, FsckCommand.self, DumpCommand.self, BatchCommand.self, BenchCommand.self]
+        subcommands: [BrokerCommand.self, LogCommand.self, FsckCommand.self, DumpCommand.self, BatchCommand.self, BenchCommand.self,
+                      GroupsCommand.self]
     )
 }
 
 extension Petrel {
-    /// As ArgumentParser's, except that `petrel fsck` reports usage errors with fsck(8)'s 16.
+    /// Usage-error exit statuses of commands that document their own instead of ArgumentParser's 64.
+    static let usageExitStatus: [String: Int32] = ["fsck": FsckCommand.exitUsage, "groups": GroupsCommand.exitUsage]
+
+    /// As ArgumentParser's, except that `petrel fsck` reports usage errors with fsck(8)'s 16, and
+    /// `petrel groups` with 2.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            if CommandLine.arguments.dropFirst().first == "fsck", exitCode(for: error) == .validationFailure {
+            if let name = CommandLine.arguments.dropFirst().first, let status = usageExitStatus[name],
+               exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(FsckCommand.exitUsage)
+                Foundation.exit(status)
             }
             exit(withError: error)
         }
