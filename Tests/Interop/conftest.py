@@ -2,6 +2,7 @@
 import os
 import pathlib
 import subprocess
+import time
 
 import pytest
 
@@ -23,3 +24,18 @@ def run(args, stdin=b""):
     if done.returncode != 0:
         raise AssertionError(f"{args} exited {done.returncode}: {done.stderr.decode(errors='replace')}")
     return done.stdout
+
+
+def retrying(call, timeout=30):
+    """Calls `call` until it stops raising a retriable Kafka error (a coordinator still loading
+    its partition answers COORDINATOR_LOAD_IN_PROGRESS, as Kafka's does, and kafka-python's admin
+    client raises it instead of retrying)."""
+    from kafka.errors import KafkaError
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except KafkaError as error:
+            if not getattr(error, "retriable", False) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -11,7 +11,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaAdminClient, KafkaConsumer
 
 from broker import Broker
-from conftest import run
+from conftest import retrying, run
 
 RECORDS = 600
 PARTITIONS = 6
@@ -128,9 +128,9 @@ def test_committed_offsets_and_groups_survive_a_restart_and_every_client_reads_t
         assert sorted(int(line) for line in lines) == list(range(RECORDS))
     with Broker(petrel, data, extra_args=group_config(tmp_path)) as broker:
         admin = KafkaAdminClient(bootstrap_servers=broker.address)
-        committed = admin.list_group_offsets("kp")["kp"]
+        committed = retrying(lambda: admin.list_group_offsets("kp"))["kp"]
         assert sum(meta.offset for meta in committed.values()) == RECORDS // 2, committed
-        groups = {group["group_id"]: group["group_state"] for group in admin.list_groups()}
+        groups = {group["group_id"]: group["group_state"] for group in retrying(admin.list_groups)}
         assert groups == {"kp": "Empty", "kcat-group": "Empty"}, groups
         admin.close()
         consumer = KafkaConsumer("kept", bootstrap_servers=broker.address, group_id="kp", auto_offset_reset="earliest",
@@ -154,7 +154,7 @@ def test_sigterm_while_a_member_waits_in_a_rebalance_stops_the_broker_promptly(p
         joining = threading.Thread(target=lambda: next(iter(consumer), None), daemon=True)
         joining.start()
         admin = KafkaAdminClient(bootstrap_servers=broker.address)
-        assert wait_until(lambda: admin.describe_groups(["parked"])["parked"]["group_state"] == "PreparingRebalance"), "the member is parked in its join"
+        assert wait_until(lambda: retrying(lambda: admin.describe_groups(["parked"]))["parked"]["group_state"] == "PreparingRebalance"), "the member is parked in its join"
         admin.close()
         started = time.monotonic()
         assert broker.stop(timeout=30) == 0

@@ -26,6 +26,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaAdminClient
 
 from broker import Broker
+from conftest import retrying
 
 LONG = os.environ.get("PETREL_LONG_TESTS") == "1"
 KILLS = 100 if LONG else 20
@@ -115,7 +116,7 @@ def run_group_under_kills(petrel, tmp_path, mode):
         admin = KafkaAdminClient(bootstrap_servers=broker.address)
 
         def committed_total():
-            offsets = admin.list_group_offsets("delivery").get("delivery", {})
+            offsets = retrying(lambda: admin.list_group_offsets("delivery")).get("delivery", {})
             return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
 
         try:

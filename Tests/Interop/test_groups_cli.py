@@ -12,6 +12,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaAdminClient
 
 from broker import Broker, free_port
+from conftest import retrying
 
 TOPIC = "orders"
 GROUP = "cli-group"
@@ -84,7 +85,7 @@ def wait_until(condition, timeout=30, what="condition"):
 def committed_offsets(address):
     admin = KafkaAdminClient(bootstrap_servers=address)
     try:
-        offsets = admin.list_group_offsets(GROUP)[GROUP]
+        offsets = retrying(lambda: admin.list_group_offsets(GROUP))[GROUP]
     finally:
         admin.close()
     return [offsets[tp].offset for tp in sorted(offsets, key=lambda tp: tp.partition)]
