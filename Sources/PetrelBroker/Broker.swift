@@ -106,18 +106,17 @@ public final class Broker: Sendable {
     /// Every API the broker serves, each by its handler.
     static func handlers(config: BrokerConfig, clusterId: String, topics: TopicRegistry, executor: StorageExecutor,
                          replicaManager: ReplicaManager, store: any MetadataStore, logger: Logger) -> [any RequestHandler] {
-        let host = config.advertisedHost ?? config.host
-        let port = Int32(config.advertisedPort ?? config.port)
+        let node = Self.node(config: config, clusterId: clusterId)
         return [
             ProduceHandler(topics: topics, replicaManager: replicaManager, executor: executor),
             FetchHandler(replicaManager: replicaManager),
             ListOffsetsHandler(replicaManager: replicaManager, executor: executor),
-            MetadataHandler(topics: topics, executor: executor, node: BrokerNode(nodeId: config.nodeId, host: host, port: port, clusterId: clusterId)),
+            MetadataHandler(topics: topics, executor: executor, node: node),
             CreateTopicsHandler(topics: topics, executor: executor, config: config),
             DeleteTopicsHandler(topics: topics, executor: executor, logger: logger),
             InitProducerIdHandler(store: store, executor: executor, logger: logger),
             OffsetForLeaderEpochHandler(replicaManager: replicaManager),
-            DescribeConfigsHandler(topics: topics, descriptions: ConfigDescriptions(config: config, topics: topics, advertisedHost: host, advertisedPort: port)),
+            DescribeConfigsHandler(topics: topics, descriptions: ConfigDescriptions(config: config, topics: topics, advertisedHost: node.host, advertisedPort: node.port)),
             CreatePartitionsHandler(topics: topics, executor: executor),
         ]
     }
