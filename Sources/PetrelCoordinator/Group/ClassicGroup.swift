@@ -28,6 +28,16 @@ struct GroupMember {
     func hasSameProtocols(_ other: [GroupProtocol]) -> Bool { protocols == other }
 }
 
+extension GroupMember {
+    /// A member as its JoinGroup describes it, its session starting now.
+    init(_ memberId: String, joining request: JoinGroupParameters, nowMs: Int64) {
+        self.init(memberId: memberId, groupInstanceId: request.groupInstanceId, clientId: request.clientId, clientHost: request.clientHost,
+                  rebalanceTimeoutMs: request.rebalanceTimeoutMs, sessionTimeoutMs: request.sessionTimeoutMs,
+                  protocolType: request.protocolType, protocols: request.protocols,
+                  sessionDeadlineMs: nowMs + Int64(request.sessionTimeoutMs))
+    }
+}
+
 /// A classic (pre-KIP-848) consumer group: membership, generation, the chosen protocol and the
 /// committed offsets, with the transitions of Kafka's `ClassicGroup`.
 struct ClassicGroup {

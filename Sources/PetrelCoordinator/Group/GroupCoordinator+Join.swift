@@ -105,11 +105,9 @@ extension GroupCoordinator {
 
     private func addMember(_ memberId: String, _ request: JoinGroupParameters, waiter: CheckedContinuation<JoinGroupResult, Never>,
                            group: inout ClassicGroup, effects: inout GroupEffects) {
-        group.add(GroupMember(memberId: memberId, groupInstanceId: request.groupInstanceId, clientId: request.clientId,
-                              clientHost: request.clientHost, rebalanceTimeoutMs: request.rebalanceTimeoutMs,
-                              sessionTimeoutMs: request.sessionTimeoutMs, protocolType: request.protocolType,
-                              protocols: request.protocols, joinWaiter: waiter,
-                              sessionDeadlineMs: nowMs + Int64(request.sessionTimeoutMs)))
+        var member = GroupMember(memberId, joining: request, nowMs: nowMs)
+        member.joinWaiter = waiter
+        group.add(member)
         armSessionTimer(group.groupId, memberId, afterMs: Int64(request.sessionTimeoutMs), effects: &effects)
         group.newMemberAdded = true
         if group.state != .preparingRebalance { prepareRebalance(&group, effects: &effects) }
@@ -126,10 +124,7 @@ extension GroupCoordinator {
         effects.fail(member, with: .fencedInstanceId)
         let wasLeader = group.leaderId == nil || group.leaderId == oldId
         let unchanged = member.hasSameProtocols(request.protocols)
-        var replacement = GroupMember(memberId: newId, groupInstanceId: request.groupInstanceId, clientId: request.clientId,
-                                      clientHost: request.clientHost, rebalanceTimeoutMs: request.rebalanceTimeoutMs,
-                                      sessionTimeoutMs: request.sessionTimeoutMs, protocolType: request.protocolType,
-                                      protocols: request.protocols, sessionDeadlineMs: nowMs + Int64(request.sessionTimeoutMs))
+        var replacement = GroupMember(newId, joining: request, nowMs: nowMs)
         replacement.assignment = member.assignment
         member = replacement
         group.add(member)
