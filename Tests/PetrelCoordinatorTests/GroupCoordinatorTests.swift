@@ -217,13 +217,20 @@ import Testing
             await harness.coordinator.sync(SyncGroupParameters(groupId: "g", generationId: 2, memberId: a, groupInstanceId: nil,
                                                                protocolType: nil, protocolName: nil, assignments: [(a, [1]), (b, [2]), (c, [3])]))
         }
-        for _ in 0..<1_000_000 where harness.writer.heldAppends < 2 { await Task.yield() }
-        #expect(harness.writer.heldAppends == 2, "generation 2's leader started its own write")
+        // Generation 2's record must go after generation 1's, still held, or a replay ends in
+        // generation 1. Its write waits for that one, so it is never held beside it (without
+        // the chain it was, and letting the newest through first put it before generation 1's).
+        for _ in 0..<10_000 where harness.writer.heldAppends < 2 { await Task.yield() }
+        #expect(harness.writer.heldAppends == 1, "generation 2's write waits for generation 1's")
+        harness.writer.releaseNewestAppend()
+        for _ in 0..<1_000_000 where harness.writer.heldAppends < 1 { await Task.yield() }
         harness.writer.releaseAppends()
         await harness.waitFor(.stable, members: 3)
         if harness.coordinator.describeGroups(["g"])[0].state == .stable {
             #expect(await next.value.assignment == [1])
         }
+        let restarted = await Harness(writer: harness.writer)
+        #expect(restarted.coordinator.describeGroups(["g"])[0].members.count == 3, "the log ends in generation 2")
     }
 
     @Test func offsetsExpireAfterTheRetentionOfAnEmptyGroupAndStayExpiredAfterAReplay() async {

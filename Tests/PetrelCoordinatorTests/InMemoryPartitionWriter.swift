@@ -35,6 +35,18 @@ final class InMemoryPartitionWriter: PartitionWriter {
         for waiter in waiting { waiter.resume() }
     }
 
+    /// Lets the oldest held append through (the others stay held).
+    func releaseOldestAppend() {
+        let waiter = held.withLock { held in held.waiting.isEmpty ? nil : held.waiting.removeFirst() }
+        waiter?.resume()
+    }
+
+    /// Lets the newest held append through (the others stay held).
+    func releaseNewestAppend() {
+        let waiter = held.withLock { held in held.waiting.popLast() }
+        waiter?.resume()
+    }
+
     /// Batches appended to `partition` so far.
     func appendedBatches(_ partition: TopicPartition) -> Int {
         let bytes = partitions.withLock { $0[partition]?.bytes ?? [] }

@@ -86,6 +86,19 @@ struct ClassicGroup {
         stateTimestampMs = nowMs
     }
 
+    /// Dead while the group's tombstone is written: every state may go there (Kafka's table),
+    /// and the time it became empty is kept, for the offsets' expiry should the write fail.
+    mutating func markDeleting() {
+        precondition(state == .empty, "group \(groupId): deleted while \(state)")
+        state = .dead
+    }
+
+    /// The tombstone's write failed: the group is as it was, Empty.
+    mutating func undoDeath() {
+        precondition(state == .dead, "group \(groupId): revived while \(state)")
+        state = .empty
+    }
+
     /// Kafka's table of valid previous states (`ClassicGroupState`).
     static let validPrevious: [GroupState: Set<GroupState>] = [
         .empty: [.preparingRebalance],

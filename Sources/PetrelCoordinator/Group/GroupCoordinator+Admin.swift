@@ -39,34 +39,25 @@ extension GroupCoordinator {
 
     /// DeleteGroups: an empty group's offsets and metadata are tombstoned (acknowledged before
     /// the answer); a group with members is NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND.
+    /// The group is Dead while the tombstones are written, so no join or commit is acknowledged
+    /// that they would undo.
     public func deleteGroups(_ groupIds: [String]) async -> [ErrorCode] {
         var results: [ErrorCode] = []
         for groupId in groupIds {
-            let prepared: Result<(TopicPartition, [UInt8]), ErrorCode> = state.withLock { state in
+            let prepared: Result<GroupTombstones, ErrorCode> = state.withLock { state in
                 if let error = servingError(groupId, in: state) { return .failure(error) }
                 guard let group = state.groups[groupId], group.state != .dead else { return .failure(.groupIdNotFound) }
                 guard group.state == .empty else { return .failure(.nonEmptyGroup) }
-                let records = group.offsets.keys.map { OffsetsTopicRecords.offsetTombstone(group: groupId, partition: $0) }
-                    + [OffsetsTopicRecords.groupTombstone(groupId)]
-                do {
-                    return .success((offsetsPartition(of: groupId), try OffsetsTopicRecords.batch(records, timestampMs: nowMs)))
-                } catch {
-                    preconditionFailure("group tombstones did not encode: \(error)")
-                }
+                let offsets = group.offsets.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+                return .success(prepareTombstones(groupId, offsets: offsets, deletingGroup: true, state: &state))
             }
             switch prepared {
             case let .failure(error):
                 results.append(error)
-            case let .success((partition, records)):
-                do throws(PartitionWriteError) {
-                    _ = try await writer.append(records, to: partition)
-                    state.withLock { state in
-                        // Deleted only if nobody joined meanwhile (their join recreated it).
-                        if state.groups[groupId]?.state == .empty { state.groups[groupId] = nil }
-                    }
-                    results.append(.none)
-                } catch {
-                    results.append(Self.coordinatorError(for: error))
+            case let .success(tombstones):
+                switch await write(tombstones) {
+                case .success: results.append(.none)
+                case let .failure(error): results.append(error)
                 }
             }
         }

@@ -64,20 +64,17 @@ extension GroupCoordinator {
     /// that went empty, a static member replaced). A failure is counted; the next rebalance
     /// writes the group again.
     func persistGroup(_ groupId: String) {
-        let write: (TopicPartition, [UInt8])? = state.withLock { state in
-            guard let group = state.groups[groupId], group.protocolType != nil else { return nil }
+        state.withLock { state in
+            guard let group = state.groups[groupId], group.protocolType != nil else { return }
+            let records: [UInt8]
             do {
-                return (offsetsPartition(of: groupId), try OffsetsTopicRecords.batch([OffsetsTopicRecords.groupMetadata(group)], timestampMs: nowMs))
+                records = try OffsetsTopicRecords.batch([OffsetsTopicRecords.groupMetadata(group)], timestampMs: nowMs)
             } catch {
                 preconditionFailure("a group metadata record did not encode: \(error)")
             }
-        }
-        guard let (partition, records) = write else { return }
-        Task {
-            do throws(PartitionWriteError) {
-                _ = try await writer.append(records, to: partition)
-            } catch {
-                state.withLock { $0.counters.failedWrites += 1 }
+            let write = chainedMetadataWrite(records, group: groupId, state: &state)
+            Task {
+                if case .failure = await write.value { self.state.withLock { $0.counters.failedWrites += 1 } }
             }
         }
     }
@@ -125,16 +122,26 @@ struct OffsetsReplay {
         switch record {
         case let .offsetCommit(key, value):
             let partition = TopicPartition(topic: key.topic, partition: key.partition)
-            if groups[key.group] == nil { groups[key.group] = ClassicGroup(groupId: key.group, nowMs: nowMs) }
             if let value {
+                if groups[key.group] == nil { groups[key.group] = ClassicGroup(groupId: key.group, nowMs: nowMs) }
                 groups[key.group]!.offsets[partition] = CommittedOffset(offset: value.offset, leaderEpoch: value.leaderEpoch, metadata: value.metadata,
                                                                         commitTimestampMs: value.commitTimestamp, recordOffset: recordOffset)
-            } else {
+            } else if groups[key.group] != nil {
                 groups[key.group]!.offsets[partition] = nil
+                // A group known only by its offsets is gone with the last of them.
+                if groups[key.group]!.protocolType == nil && groups[key.group]!.offsets.isEmpty { groups[key.group] = nil }
             }
         case let .groupMetadata(key, value):
             guard let value else {
-                groups[key.group] = nil
+                // Kafka's load: a group tombstone removes the group's metadata, not its offsets
+                // (those have their own tombstones); a group left with offsets is Empty.
+                if let offsets = groups[key.group]?.offsets, !offsets.isEmpty {
+                    var survivor = ClassicGroup(groupId: key.group, nowMs: nowMs)
+                    survivor.offsets = offsets
+                    groups[key.group] = survivor
+                } else {
+                    groups[key.group] = nil
+                }
                 return
             }
             var group = ClassicGroup(groupId: key.group, nowMs: nowMs)

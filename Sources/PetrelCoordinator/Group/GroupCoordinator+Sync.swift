@@ -33,8 +33,7 @@ extension GroupCoordinator {
         let groupId: String
         let generationId: Int32
         let assignments: [String: [UInt8]]
-        let records: [UInt8]
-        let partition: TopicPartition
+        let write: MetadataWrite
     }
 
     private func sync(_ request: SyncGroupParameters, waiter: CheckedContinuation<SyncGroupResult, Never>, state: inout State) -> SyncOutcome {
@@ -72,8 +71,8 @@ extension GroupCoordinator {
             do {
                 let records = try OffsetsTopicRecords.batch([OffsetsTopicRecords.groupMetadata(stored)], timestampMs: nowMs)
                 group.assignmentWriteGeneration = group.generationId
-                return .store(AssignmentWrite(groupId: group.groupId, generationId: group.generationId, assignments: assignments, records: records,
-                                              partition: offsetsPartition(of: group.groupId)))
+                return .store(AssignmentWrite(groupId: group.groupId, generationId: group.generationId, assignments: assignments,
+                                              write: chainedMetadataWrite(records, group: group.groupId, state: &state)))
             } catch {
                 preconditionFailure("a group metadata record did not encode: \(error)")
             }
@@ -93,11 +92,7 @@ extension GroupCoordinator {
     /// failed write answers them with the error and rebalances.
     private func store(_ write: AssignmentWrite) async {
         var failure: ErrorCode?
-        do throws(PartitionWriteError) {
-            _ = try await writer.append(write.records, to: write.partition)
-        } catch {
-            failure = Self.coordinatorError(for: error)
-        }
+        if case let .failure(error) = await write.write.value { failure = Self.coordinatorError(for: error) }
         update { state, effects in
             guard var group = state.groups[write.groupId] else { return }
             defer { state.groups[write.groupId] = group }

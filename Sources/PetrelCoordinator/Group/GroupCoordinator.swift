@@ -25,6 +25,9 @@ public final class GroupCoordinator: Sendable {
         /// NOT_COORDINATOR.
         var partitions: [Int32: PartitionLoad] = [:]
         var counters = GroupCoordinatorCounters()
+        /// Each group's latest metadata write still on its way (`chainedMetadataWrite`).
+        var metadataWrites: [String: (sequence: UInt64, task: MetadataWrite)] = [:]
+        var nextMetadataWrite: UInt64 = 0
     }
 
     enum PartitionLoad { case loading, loaded }
@@ -53,8 +56,18 @@ public final class GroupCoordinator: Sendable {
         return positive % config.offsetsTopicPartitions
     }
 
-    /// The counters kept for metrics.
-    public var counters: GroupCoordinatorCounters { state.withLock { $0.counters } }
+    /// The counters kept for metrics, with the groups of the partitions loaded here counted by
+    /// state as they are now.
+    public var counters: GroupCoordinatorCounters {
+        state.withLock { state in
+            var counters = state.counters
+            counters.groupsByState = Dictionary(uniqueKeysWithValues: GroupState.allCases.map { ($0, 0) })
+            for group in state.groups.values where state.partitions[partition(for: group.groupId)] == .loaded {
+                counters.groupsByState[group.state, default: 0] += 1
+            }
+            return counters
+        }
+    }
 
     /// Whether this coordinator serves `groupId` now: nil when it does, else the error to answer
     /// (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS).
@@ -77,6 +90,9 @@ public final class GroupCoordinator: Sendable {
 
 /// Counts kept for the metrics issue to expose.
 public struct GroupCoordinatorCounters: Sendable, Equatable {
+    /// Groups in each state (every state present, zero or more).
+    public var groupsByState: [GroupState: Int] = [:]
+    /// Rebalances completed (a generation formed).
     public var rebalances = 0
     public var offsetCommits = 0
     public var expiredMembers = 0

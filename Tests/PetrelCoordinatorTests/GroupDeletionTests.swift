@@ -1,0 +1,78 @@
+import PetrelCoordinator
+import PetrelProtocol
+import PetrelStorage
+import Testing
+
+/// Deleting groups, by DeleteGroups and by expiry: nothing acknowledged is lost to a tombstone,
+/// and a replay of the offsets partition gives what memory held.
+@Suite struct GroupDeletionTests {
+    typealias Harness = GroupCoordinatorTests.Harness
+    let partition = TopicPartition(topic: "t", partition: 0)
+
+    func simpleCommit(_ harness: Harness, group: String, offset: Int64) async -> [ErrorCode] {
+        await harness.coordinator.commitOffsets(OffsetCommitParameters(groupId: group, generationId: -1, memberId: "", groupInstanceId: nil,
+                                                                       offsets: [OffsetToCommit(partition: partition, offset: offset, leaderEpoch: -1, metadata: nil)]))
+    }
+
+    func waitForHeldAppends(_ harness: Harness, _ count: Int) async {
+        for _ in 0..<1_000_000 where harness.writer.heldAppends < count { await Task.yield() }
+        #expect(harness.writer.heldAppends == count, "\(count) appends held")
+    }
+
+    /// Before: the group stayed Empty while its tombstones were written, so a join (or a commit)
+    /// acknowledged then was followed in the log by the tombstone that undoes it.
+    @Test func aGroupBeingDeletedRefusesJoinsAndCommitsRetriablyUntilItsTombstoneIsWritten() async throws {
+        let harness = await Harness()
+        #expect(await simpleCommit(harness, group: "g", offset: 3) == [.none])
+        harness.writer.holdAppends()
+        let deletion = Task { await harness.coordinator.deleteGroups(["g"]) }
+        await waitForHeldAppends(harness, 1)
+        #expect(harness.coordinator.describeGroups(["g"])[0].state == .dead)
+        #expect(await harness.coordinator.join(harness.joinRequest(client: "a")).errorCode == .coordinatorNotAvailable)
+        let commit = Task { await simpleCommit(harness, group: "g", offset: 4) }
+        #expect(await commit.value == [.coordinatorNotAvailable])
+        harness.writer.releaseAppends()
+        #expect(await deletion.value == [.none])
+        #expect(harness.coordinator.listGroups().isEmpty)
+        #expect(try harness.coordinator.fetchOffsets(groupId: "g", partitions: nil).get().isEmpty)
+        #expect(await harness.coordinator.join(harness.joinRequest(client: "a")).errorCode == .memberIdRequired, "a join after it starts a new group")
+    }
+
+    /// Before: the commit was lost in memory (the deletion removed the group it had re-filled)
+    /// and in a replay (a group tombstone removed the offsets before it too; Kafka's load keeps
+    /// them: offsets have their own tombstones).
+    @Test func aCommitAcknowledgedDuringADeletionSurvivesItInMemoryAndInAReplay() async {
+        let harness = await Harness()
+        harness.writer.holdAppends()
+        let commit = Task { await simpleCommit(harness, group: "simple", offset: 5) }
+        await waitForHeldAppends(harness, 1)
+        let deletion = Task { await harness.coordinator.deleteGroups(["simple"]) }
+        await waitForHeldAppends(harness, 2)
+        harness.writer.releaseOldestAppend()  // the commit's record, then the group's tombstone
+        #expect(await commit.value == [.none])
+        harness.writer.releaseAppends()
+        #expect(await deletion.value == [.none])
+        let held = try? harness.coordinator.fetchOffsets(groupId: "simple", partitions: nil).get()
+        #expect(held?.map(\.1?.offset) == [5], "the acknowledged commit is kept")
+        let restarted = await Harness(writer: harness.writer)
+        let replayed = try? restarted.coordinator.fetchOffsets(groupId: "simple", partitions: nil).get()
+        #expect(replayed?.map(\.1?.offset) == [5], "a replay keeps it too")
+        #expect(restarted.coordinator.listGroups().map(\.state) == [.empty])
+    }
+
+    /// Before: a group stayed forever once its offsets expired, so groups only accumulated.
+    @Test func anEmptyGroupWhoseOffsetsAllExpiredIsDeletedAndStaysDeletedAfterAReplay() async {
+        let harness = await Harness()
+        #expect(await simpleCommit(harness, group: "simple", offset: 5) == [.none])
+        let (a, b) = await GroupCoordinatorTests.stableGroup(harness)
+        #expect(harness.coordinator.counters.groupsByState == [.empty: 1, .stable: 1, .preparingRebalance: 0, .completingRebalance: 0, .dead: 0])
+        _ = harness.coordinator.leave(groupId: "g", members: [LeavingMember(memberId: a, groupInstanceId: nil), LeavingMember(memberId: b, groupInstanceId: nil)])
+        await harness.waitFor(.empty, members: 0)
+        harness.scheduler.advance(byMs: GroupCoordinatorConfig().offsetsRetentionMs + 1)
+        #expect(await harness.coordinator.expireOffsets() == 1)
+        #expect(harness.coordinator.listGroups().isEmpty, "both groups are gone: \(harness.coordinator.listGroups())")
+        #expect(harness.coordinator.counters.groupsByState.values.reduce(0, +) == 0)
+        let restarted = await Harness(writer: harness.writer)
+        #expect(restarted.coordinator.listGroups().isEmpty, "and stay gone after a replay: \(restarted.coordinator.listGroups())")
+    }
+}
