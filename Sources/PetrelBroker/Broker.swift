@@ -95,6 +95,7 @@ public final class Broker: Sendable {
             ListGroupsHandler(groups: groups),
             DescribeGroupsHandler(groups: groups),
             DeleteGroupsHandler(groups: groups),
+            OffsetDeleteHandler(groups: groups, topics: topics),
         ]
     }
 

@@ -57,7 +57,7 @@ import Testing
         let response: ApiVersionsResponse = try await client.send(ApiVersionsRequest(), version: 3)
         let advertised = response.apiKeys.map { "\($0.apiKey):\($0.minVersion)-\($0.maxVersion)" }
         #expect(advertised == ["0:0-9", "1:4-12", "2:1-7", "3:0-12", "8:2-8", "9:1-8", "10:0-4", "11:0-7", "12:0-4", "13:0-4", "14:0-5",
-                               "15:0-5", "16:0-4", "18:0-4", "19:2-5", "20:1-4", "22:0-4", "23:2-4", "32:1-4", "37:0-2", "42:0-2"])
+                               "15:0-5", "16:0-4", "18:0-4", "19:2-5", "20:1-4", "22:0-4", "23:2-4", "32:1-4", "37:0-2", "42:0-2", "47:0-0"])
         // Every advertised API and version is routed: a request of each decodes to an answer,
         // never an unknown-API or unsupported-version refusal.
         for api in response.apiKeys where api.apiKey != ApiKey.apiVersions.rawValue {
@@ -92,6 +92,7 @@ import Testing
         case .listGroups: return try await client.exchange(ListGroupsRequest(), version: version)?.bytes
         case .describeGroups: return try await client.exchange(DescribeGroupsRequest(), version: version)?.bytes
         case .deleteGroups: return try await client.exchange(DeleteGroupsRequest(), version: version)?.bytes
+        case .offsetDelete: return try await client.exchange(OffsetDeleteRequest(), version: version)?.bytes
         default: throw InProcessClient.Failure(description: "no sample request for \(key)")
         }
     }

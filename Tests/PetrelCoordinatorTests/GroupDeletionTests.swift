@@ -76,3 +76,65 @@ import Testing
         #expect(restarted.coordinator.listGroups().isEmpty, "and stay gone after a replay: \(restarted.coordinator.listGroups())")
     }
 }
+
+/// OffsetDelete's rules, as Kafka's `handleDeleteOffsets`.
+@Suite struct OffsetDeleteRuleTests {
+    typealias Harness = GroupCoordinatorTests.Harness
+
+    /// A consumer's subscription (ConsumerProtocolSubscription v0): version, topics, user data.
+    static func subscription(_ topics: [String]) -> [UInt8] {
+        var bytes: [UInt8] = [0, 0]
+        withUnsafeBytes(of: Int32(topics.count).bigEndian) { bytes += $0 }
+        for topic in topics {
+            withUnsafeBytes(of: Int16(topic.utf8.count).bigEndian) { bytes += $0 }
+            bytes += Array(topic.utf8)
+        }
+        return bytes + [0xFF, 0xFF, 0xFF, 0xFF]
+    }
+
+    func commit(_ harness: Harness, group: String, generation: Int32 = -1, member: String = "", _ partitions: [TopicPartition]) async -> [ErrorCode] {
+        await harness.coordinator.commitOffsets(OffsetCommitParameters(groupId: group, generationId: generation, memberId: member, groupInstanceId: nil,
+                                                                       offsets: partitions.map { OffsetToCommit(partition: $0, offset: 7, leaderEpoch: -1, metadata: nil) }))
+    }
+
+    @Test func anEmptyGroupLosesTheOffsetsAskedAndGoesWithTheLastOfThem() async throws {
+        let harness = await Harness()
+        let zero = TopicPartition(topic: "t", partition: 0), one = TopicPartition(topic: "t", partition: 1)
+        #expect(await commit(harness, group: "simple", [zero, one]) == [.none, .none])
+        #expect(try await harness.coordinator.deleteOffsets(groupId: "simple", partitions: [zero]).get() == [.none])
+        #expect(try harness.coordinator.fetchOffsets(groupId: "simple", partitions: nil).get().map(\.0) == [one])
+        #expect(try await harness.coordinator.deleteOffsets(groupId: "simple", partitions: [one, zero]).get() == [.none, .none])
+        #expect(harness.coordinator.listGroups().isEmpty, "an empty group with no offsets left is deleted")
+        #expect(await harness.coordinator.deleteOffsets(groupId: "simple", partitions: [one]) == .failure(.groupIdNotFound))
+    }
+
+    @Test func aConsumerGroupWithMembersKeepsTheOffsetsOfTopicsItSubscribesTo() async throws {
+        let harness = await Harness()
+        let request = JoinGroupParameters(groupId: "g", memberId: "", groupInstanceId: nil, clientId: "a", clientHost: "/127.0.0.1",
+                                          sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 30_000, protocolType: "consumer",
+                                          protocols: [GroupProtocol(name: "range", metadata: Self.subscription(["orders"]))], requiresKnownMemberId: false)
+        let joining = Task { await harness.coordinator.join(request) }
+        await harness.waitFor(.preparingRebalance, members: 1)
+        harness.scheduler.advance(byMs: 3_000)
+        let joined = await joining.value
+        #expect(joined.errorCode == .none)
+        _ = await harness.coordinator.sync(SyncGroupParameters(groupId: "g", generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: nil,
+                                                               protocolType: nil, protocolName: nil, assignments: [(joined.memberId, [])]))
+        let orders = TopicPartition(topic: "orders", partition: 0), old = TopicPartition(topic: "old", partition: 0)
+        #expect(await commit(harness, group: "g", generation: joined.generationId, member: joined.memberId, [orders, old]) == [.none, .none])
+        #expect(try await harness.coordinator.deleteOffsets(groupId: "g", partitions: [orders, old]).get() == [.groupSubscribedToTopic, .none])
+        #expect(try harness.coordinator.fetchOffsets(groupId: "g", partitions: nil).get().map(\.0) == [orders])
+    }
+
+    @Test func aGroupOfAnotherProtocolTypeWithMembersIsNonEmpty() async {
+        let harness = await Harness()
+        let request = JoinGroupParameters(groupId: "g", memberId: "", groupInstanceId: nil, clientId: "a", clientHost: "/127.0.0.1",
+                                          sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 30_000, protocolType: "connect",
+                                          protocols: [GroupProtocol(name: "default", metadata: [])], requiresKnownMemberId: false)
+        let joining = Task { await harness.coordinator.join(request) }
+        await harness.waitFor(.preparingRebalance, members: 1)
+        #expect(await harness.coordinator.deleteOffsets(groupId: "g", partitions: [TopicPartition(topic: "t", partition: 0)]) == .failure(.nonEmptyGroup))
+        harness.scheduler.advance(byMs: 3_000)
+        _ = await joining.value
+    }
+}

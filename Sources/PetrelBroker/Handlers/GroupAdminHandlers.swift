@@ -1,5 +1,6 @@
 import PetrelCoordinator
 import PetrelProtocol
+import PetrelStorage
 
 /// ListGroups (key 16), v0–4: v4 filters by state.
 struct ListGroupsHandler: RequestHandler {
@@ -46,6 +47,39 @@ struct DeleteGroupsHandler: RequestHandler {
         let results = await groups.deleteGroups(request.groupsNames)
         return .respond(DeleteGroupsResponse(results: zip(request.groupsNames, results).map {
             DeleteGroupsResponse.DeletableGroupResult(groupId: $0, errorCode: $1)
+        }))
+    }
+}
+
+/// OffsetDelete (key 47), v0: removes a group's committed offsets of the partitions named; a
+/// partition that does not exist is UNKNOWN_TOPIC_OR_PARTITION, as in Kafka.
+struct OffsetDeleteHandler: RequestHandler {
+    let groups: GroupCoordinator
+    let topics: TopicRegistry
+    var versions: ClosedRange<Int16> { 0...0 }
+    var respondsOnly: Bool { false }
+
+    func handle(_ request: OffsetDeleteRequest, context: RequestContext) async -> HandlerResult<OffsetDeleteResponse> {
+        var known: [TopicPartition] = []
+        var errors: [TopicPartition: ErrorCode] = [:]
+        for topic in request.topics {
+            let partitionCount = topics.info(topic.name)?.partitions ?? 0
+            for partition in topic.partitions {
+                let target = TopicPartition(topic: topic.name, partition: partition.partitionIndex)
+                if (0..<partitionCount).contains(partition.partitionIndex) { known.append(target) } else { errors[target] = .unknownTopicOrPartition }
+            }
+        }
+        switch await groups.deleteOffsets(groupId: request.groupId, partitions: known) {
+        case let .failure(error):
+            return .respond(OffsetDeleteResponse(errorCode: error))
+        case let .success(results):
+            for (partition, error) in zip(known, results) { errors[partition] = error }
+        }
+        return .respond(OffsetDeleteResponse(topics: request.topics.map { topic in
+            OffsetDeleteResponse.OffsetDeleteResponseTopic(name: topic.name, partitions: topic.partitions.map {
+                OffsetDeleteResponse.OffsetDeleteResponsePartition(
+                    partitionIndex: $0.partitionIndex, errorCode: errors[TopicPartition(topic: topic.name, partition: $0.partitionIndex)] ?? .none)
+            })
         }))
     }
 }

@@ -1,8 +1,9 @@
 import PetrelProtocol
 import PetrelStorage
 
-/// Tombstones for an Empty group: some of its offsets (expiry), or all of them and the group
-/// itself (DeleteGroups, or expiry once nothing is left), as Kafka's `cleanupGroupMetadata`.
+/// Tombstones for some of a group's offsets (expiry, OffsetDelete), or for all of them and the
+/// group itself (DeleteGroups, or once an Empty group has none left), as Kafka's
+/// `cleanupGroupMetadata`.
 struct GroupTombstones {
     let groupId: String
     /// The offsets the tombstones remove, in the order of their records.
@@ -18,8 +19,13 @@ extension GroupCoordinator {
     /// so that nothing is acknowledged meanwhile that the tombstones would remove: Dead when the
     /// group goes too (joins, syncs and commits answer the retriable COORDINATOR_NOT_AVAILABLE,
     /// as Kafka does for a group being removed), else `expiryInFlight` (commits wait).
-    func prepareTombstones(_ groupId: String, offsets: [TopicPartition], deletingGroup: Bool, state: inout State) -> GroupTombstones {
-        precondition(state.groups[groupId]?.state == .empty, "tombstones for group \(groupId), which is not empty")
+    ///
+    /// - Parameter holdingCommits: whether commits wait (expiry: an offset acknowledged just
+    ///   before must not expire). OffsetDelete does not hold them: a commit racing an operator's
+    ///   delete may land on either side of it, and memory follows the log either way.
+    func prepareTombstones(_ groupId: String, offsets: [TopicPartition], deletingGroup: Bool, holdingCommits: Bool = true,
+                           state: inout State) -> GroupTombstones {
+        precondition(!deletingGroup || state.groups[groupId]?.state == .empty, "group \(groupId) deleted while not empty")
         var records = offsets.map { OffsetsTopicRecords.offsetTombstone(group: groupId, partition: $0) }
         if deletingGroup { records.append(OffsetsTopicRecords.groupTombstone(groupId)) }
         let batch: [UInt8]
@@ -30,7 +36,7 @@ extension GroupCoordinator {
         }
         if deletingGroup {
             state.groups[groupId]!.markDeleting()
-        } else {
+        } else if holdingCommits {
             state.groups[groupId]!.expiryInFlight = true
         }
         return GroupTombstones(groupId: groupId, offsets: offsets, deletesGroup: deletingGroup,

@@ -45,5 +45,6 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let memberIdRequired = ErrorCode(rawValue: 79)
     public static let fencedInstanceId = ErrorCode(rawValue: 82)
     public static let groupMaxSizeReached = ErrorCode(rawValue: 81)
+    public static let groupSubscribedToTopic = ErrorCode(rawValue: 86)
     public static let unstableOffsetCommit = ErrorCode(rawValue: 88)
 }
