@@ -91,7 +91,11 @@ let package = Package(
         // The benchmark harness behind `petrel bench`: workloads, same-run baselines, peers, reports.
         .target(
             name: "PetrelBench",
-            dependencies: ["PetrelFormat", "PetrelStorage", "PetrelRepair", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: [
+                "PetrelFormat", "PetrelStorage", "PetrelRepair", "PetrelClient", "PetrelProtocol",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -110,6 +114,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The "Embedding Petrel" guide as a program: `swift run petrel-embedding-example`.
+        // The "Embedding the group coordinator" guide as a program: `swift run petrel-coordinator-example`.
+        .executableTarget(
+            name: "petrel-coordinator-example",
+            dependencies: ["PetrelCoordinator", "PetrelProtocol", "PetrelStorage"],
+            path: "Tools/coordinator-example",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "petrel-embedding-example",
             dependencies: ["PetrelFormat", "PetrelStorage"],

@@ -38,6 +38,24 @@ enum BenchReportFormatting {
         return String(format: "%@: %.0f ops/s, %.1f MB/s", peer.name, peer.operationsPerSecond ?? 0, peer.megabytesPerSecond ?? 0)
     }
 
+    static func groupFigure(_ group: GroupBenchResult) -> String {
+        if let skipped = group.skipped { return "skipped (\(skipped))" }
+        var parts: [String] = []
+        if let rebalance = group.rebalanceMs {
+            parts.append(String(format: "median %.0f ms, p99 %.0f ms (joins %.0f ms, departures %.0f ms, %d rebalances)",
+                                rebalance.median, rebalance.p99, rebalance.joinMedian, rebalance.departureMedian, rebalance.count))
+        }
+        if let commits = group.commitsPerSecond { parts.append(String(format: "%.0f commits/s", commits)) }
+        if let failures = group.requestFailures, failures > 0 { parts.append("\(failures) failed requests") }
+        return parts.joined(separator: ", ")
+    }
+
+    static func line(_ group: GroupBenchResult) -> String {
+        var text = "\(group.name): \(groupFigure(group))"
+        if let goal = group.goal { text += " | goal \(goal.text): \(goal.met ? "met" : "not met")" }
+        return text
+    }
+
     static func markdown(_ report: BenchReport) -> String {
         var text = "Run \(report.startedAt) on \(report.machine.cpu) (\(report.machine.cores) cores, \(report.machine.filesystem)), "
         text += "\(report.toolchain), commit \(report.commit.prefix(10))\(report.quick ? ", quick" : "").\n\n"
@@ -59,6 +77,14 @@ enum BenchReportFormatting {
                 let p99 = peer.p99LatencyMs.map { String(format: "%.1f ms", $0) } ?? ""
                 text += String(format: "| %@ | %.0f | %.1f | %@ | %@ | %@ | `%@` |\n", peer.name, peer.operationsPerSecond ?? 0, peer.megabytesPerSecond ?? 0,
                                p99, server, peer.sync, peer.command)
+            }
+        }
+        if !report.groups.isEmpty {
+            text += "\n| consumer groups | figure | parameters | goal |\n|---|---|---|---|\n"
+            for group in report.groups {
+                let parameters = group.parameters.keys.sorted().map { "\($0)=\(group.parameters[$0]!)" }.joined(separator: ", ")
+                let goal = group.goal.map { "\($0.text): **\($0.met ? "met" : "not met")**" } ?? ""
+                text += "| \(group.name) | \(groupFigure(group)) | \(parameters) | \(goal) |\n"
             }
         }
         return text

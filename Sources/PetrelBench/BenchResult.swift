@@ -58,6 +58,35 @@ public struct PeerResult: Codable, Sendable {
     public var serverCPUMicrosecondsPerMessage: Double?
 }
 
+/// A consumer-group figure of one broker (`GroupBenchmarks`): rebalance times, or committed
+/// offsets per second, or why it was skipped.
+public struct GroupBenchResult: Codable, Sendable {
+    public var name: String
+    public var broker: String
+    public var skipped: String?
+    public var parameters: [String: String] = [:]
+    /// The delay the protocol itself puts in a rebalance (members hear of it at their next
+    /// heartbeat): the heartbeat interval.
+    public var configuredDelayMs: Double?
+    public var rebalanceMs: Rebalances?
+    public var commitsPerSecond: Double?
+    /// Requests answered with an error or not answered, over the run.
+    public var requestFailures: Int?
+    public var goal: WorkloadResult.Goal?
+
+    public struct Rebalances: Codable, Sendable {
+        public var median: Double, p99: Double, max: Double
+        public var joinMedian: Double, departureMedian: Double
+        public var count: Int
+    }
+
+    public init(name: String, broker: String, skipped: String? = nil) {
+        self.name = name
+        self.broker = broker
+        self.skipped = skipped
+    }
+}
+
 /// A whole run: where, with what, and every figure.
 public struct BenchReport: Codable, Sendable {
     public var schemaVersion = 1
@@ -71,6 +100,7 @@ public struct BenchReport: Codable, Sendable {
     public var baselines: [String: Double]
     public var workloads: [WorkloadResult]
     public var peers: [PeerResult]
+    public var groups: [GroupBenchResult]
 
     public struct Machine: Codable, Sendable {
         public var cpu: String

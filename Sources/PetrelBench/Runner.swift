@@ -9,6 +9,8 @@ public struct BenchRunner {
     public var dataDirectory: String
     public var outputDirectory: String
     public var includePeers = true
+    /// Only the consumer-group figures (Petrel's broker and Tansu): no storage workload, no other peer.
+    public var groupsOnly = false
     public var log: (String) -> Void = { print($0) }
 
     public init(dataDirectory: String, outputDirectory: String) {
@@ -33,19 +35,21 @@ public struct BenchRunner {
         log(String(format: "baselines: CRC32C %.2f GB/s, memory read %.2f GB/s, memcpy %.2f GB/s",
                    context.crcBytesPerSecond / 1e9, context.memoryReadBytesPerSecond / 1e9, memcpy / 1e9))
         var results: [WorkloadResult] = []
-        for workload in Workloads.suite() where only.isEmpty || only.contains(workload.name) {
+        for workload in Workloads.suite() where !groupsOnly && (only.isEmpty || only.contains(workload.name)) {
             let result = try workload.run(context)
             log(BenchReportFormatting.line(result))
             results.append(result)
         }
         try context.readableLog?.close()
-        var peers = includePeers ? Peers.all(directory: dataDirectory, valueBytes: 1024, quick: quick) : []
-        if includePeers {
+        var peers = includePeers && !groupsOnly ? Peers.all(directory: dataDirectory, valueBytes: 1024, quick: quick) : []
+        if includePeers && !groupsOnly {
             // Brokers with 100 B records, and Redis Streams with the same, for the broker goals.
             peers.append(Peers.redisStreams(directory: dataDirectory, valueBytes: 100, fsync: "everysec", quick: quick))
             peers += BrokerBenchmarks.run(directory: dataDirectory, quick: quick)
         }
         for peer in peers { log(BenchReportFormatting.line(peer)) }
+        let groups = includePeers || groupsOnly ? GroupBenchmarks.run(directory: dataDirectory, quick: quick) : []
+        for group in groups { log(BenchReportFormatting.line(group)) }
         var baselines = ["crc32cMBps": context.crcBytesPerSecond / 1e6, "memoryReadMBps": context.memoryReadBytesPerSecond / 1e6,
                          "memcpyMBps": memcpy / 1e6]
         if let fsyncRate = Baselines.fio(["--rw=write", "--bs=4k", "--size=64M", "--fdatasync=1", "--runtime=1", "--time_based"],
@@ -58,7 +62,7 @@ public struct BenchRunner {
             machine: Self.machine(directory: outputDirectory), toolchain: Self.toolchain(), commit: Self.commit(),
             configuration: ["dataDirectory": dataDirectory, "appendBytesMax": "\(context.appendBytesMax)",
                             "workloads": only.isEmpty ? "all" : only.joined(separator: ","), "peers": "\(includePeers)"],
-            baselines: baselines, workloads: results, peers: peers)
+            baselines: baselines, workloads: results, peers: peers, groups: groups)
         try BenchReportFormatting.write(report, to: outputDirectory)
         return report
     }

@@ -175,4 +175,18 @@ public final class Broker: Sendable {
 
     /// Waits for the requests being handled to finish (they were cancelled, or stop on their own).
     public func waitForRequestsInFlight() { requestsInFlight.wait() }
+
+    /// Waits, at most `timeoutSeconds`, for the group coordinator's writes that no request
+    /// waits for (a group gone empty), so that a clean shutdown keeps them. Blocks the calling
+    /// thread: shutdown's, never an event loop's.
+    public func waitForCoordinatorWrites(timeoutSeconds: Int = 10) {
+        let ended = DispatchSemaphore(value: 0)
+        Task { [groups] in
+            await groups.metadataWritesEnded()
+            ended.signal()
+        }
+        if ended.wait(timeout: .now() + .seconds(timeoutSeconds)) == .timedOut {
+            logger.warning("group metadata writes still on their way after \(timeoutSeconds) s; shutting down without them")
+        }
+    }
 }

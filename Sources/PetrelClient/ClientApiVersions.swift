@@ -20,6 +20,13 @@ public enum ClientApiVersions {
         case .offsetCommit: 2...8
         case .listOffsets: 1...7
         case .deleteGroups: 0...2
+        // The group member of `petrel bench` (MEMBER_ID_REQUIRED flow and batched LeaveGroup;
+        // before KIP-848), and the topic it creates.
+        case .joinGroup: 4...5
+        case .syncGroup: 3...3
+        case .heartbeat: 3...3
+        case .leaveGroup: 3...3
+        case .createTopics: 2...4
         default: nil
         }
     }

@@ -77,6 +77,31 @@ import Testing
     }
 }
 
+/// A clean shutdown keeps the records no request waits for.
+@Suite struct MetadataWritesEndedTests {
+    typealias Harness = GroupCoordinatorTests.Harness
+
+    @Test func itWaitsForTheRecordOfAGroupGoneEmptyWhichTheNextStartThenReads() async {
+        let harness = await Harness()
+        let (a, b) = await GroupCoordinatorTests.stableGroup(harness)
+        harness.writer.holdAppends()
+        _ = harness.coordinator.leave(groupId: "g", members: [LeavingMember(memberId: a, groupInstanceId: nil), LeavingMember(memberId: b, groupInstanceId: nil)])
+        for _ in 0..<1_000_000 where harness.writer.heldAppends < 1 { await Task.yield() }
+        harness.coordinator.stop()
+        let ended = Locked(false)
+        let waiting = Task {
+            await harness.coordinator.metadataWritesEnded()
+            ended.withLock { $0 = true }
+        }
+        for _ in 0..<10_000 { await Task.yield() }
+        #expect(!ended.withLock { $0 }, "the empty group's record is still held")
+        harness.writer.releaseAppends()
+        await waiting.value
+        let restarted = await Harness(writer: harness.writer)
+        #expect(restarted.coordinator.describeGroups(["g"])[0].state == .empty)
+    }
+}
+
 /// OffsetDelete's rules, as Kafka's `handleDeleteOffsets`.
 @Suite struct OffsetDeleteRuleTests {
     typealias Harness = GroupCoordinatorTests.Harness

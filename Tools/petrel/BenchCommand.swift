@@ -34,6 +34,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip the peer systems.")
     var noPeers = false
 
+    @Flag(help: "Only the consumer-group benchmarks (rebalance time, commits per second; Petrel's broker and Tansu).")
+    var groupsOnly = false
+
     @Flag(help: "List the workloads and exit.")
     var list = false
 
@@ -51,6 +54,7 @@ struct BenchCommand: ParsableCommand {
         runner.quick = quick
         runner.only = workloads
         runner.includePeers = !noPeers
+        runner.groupsOnly = groupsOnly
         try runner.run()
         print("results: \(output)/bench-result.json, .md, .svg")
     }

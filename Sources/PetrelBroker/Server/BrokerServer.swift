@@ -47,13 +47,14 @@ public final class BrokerServer: Sendable {
     public var localPort: Int? { channel.localAddress?.port }
 
     /// Stops accepting, closes connections (cancelling the requests they have in flight and
-    /// waiting for them), then closes the broker's logs cleanly and writes the clean-shutdown
-    /// marker last.
+    /// waiting for them), waits for the group coordinator's last writes, then closes the
+    /// broker's logs cleanly and writes the clean-shutdown marker last.
     public func shutdown() throws {
         try? channel.close().wait()
         broker.stopAcceptingWork()
         try group.syncShutdownGracefully()
         broker.waitForRequestsInFlight()
+        broker.waitForCoordinatorWrites()
         try broker.close()
     }
 

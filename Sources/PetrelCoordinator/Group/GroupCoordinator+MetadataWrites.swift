@@ -34,4 +34,13 @@ extension GroupCoordinator {
         state.metadataWrites[groupId] = (sequence, task)
         return task
     }
+
+    /// Waits until every group metadata write started so far has ended (written or failed): a
+    /// broker shutting down cleanly calls it after `stop()` and before closing its logs, so that
+    /// a group that went empty just before is not brought back with its members by the next
+    /// start. Each group's last write ends after the ones before it.
+    public func metadataWritesEnded() async {
+        let last = state.withLock { $0.metadataWrites.values.map(\.task) }
+        for write in last { _ = await write.value }
+    }
 }
