@@ -23,6 +23,8 @@ public struct RecordBatchBuilder {
     public let deleteHorizonMs: Int64?
 
     public private(set) var recordsCount: Int32 = 0
+    /// Set by `keepOffsets(throughDelta:)`: the batch's last offset delta whatever records it holds.
+    private var lastOffsetDeltaKept: Int32?
     private var encodedRecords: [UInt8] = []
     private var baseTimestamp: Int64?
     private var maxTimestamp: Int64 = -1
@@ -67,6 +69,80 @@ public struct RecordBatchBuilder {
         maxTimestamp = recordsCount == 1 ? timestamp : max(maxTimestamp, timestamp)
     }
 
+    /// Appends a record as it was in another batch with the same base offset: its offset delta,
+    /// timestamp and bytes (key, value, headers) unchanged. Compaction rebuilds batches so.
+    public mutating func append(copying record: Record) {
+        let delta = record.offsetDelta
+        precondition(delta > lastOffsetDelta, "record offset deltas must increase within a batch")
+        let base = baseTimestamp ?? record.timestamp
+        baseTimestamp = base
+        let timestampDelta = record.timestamp &- base
+        var bodyBytes = 1 + Varint.size(timestampDelta) + Varint.size(delta)
+        bodyBytes += Self.fieldSize(record.key) + Self.fieldSize(record.value) + Varint.size(Int32(record.headers.count))
+        bodyBytes += record.headers.encoded.count
+        Varint.append(Int32(bodyBytes), to: &encodedRecords)
+        encodedRecords.append(UInt8(bitPattern: record.attributes))
+        Varint.append(timestampDelta, to: &encodedRecords)
+        Varint.append(delta, to: &encodedRecords)
+        Self.appendField(record.key, to: &encodedRecords)
+        Self.appendField(record.value, to: &encodedRecords)
+        Varint.append(Int32(record.headers.count), to: &encodedRecords)
+        encodedRecords.append(contentsOf: record.headers.encoded)
+        recordsCount += 1
+        lastOffsetDelta = delta
+        maxTimestamp = recordsCount == 1 ? record.timestamp : max(maxTimestamp, record.timestamp)
+    }
+
+    /// Keeps the batch's offsets through `delta` even when its last records were removed, as
+    /// Kafka's cleaner does (`overrideLastOffset`): the producer's last sequence, read from
+    /// `baseSequence + lastOffsetDelta`, must not move backwards.
+    public mutating func keepOffsets(throughDelta delta: Int32) {
+        precondition(delta >= lastOffsetDelta, "a batch's offsets cannot end before its last record")
+        lastOffsetDeltaKept = delta
+    }
+
+    /// A batch like `batch` (same offsets, producer fields, sequence, timestamp type, flags) with
+    /// no records left, as Kafka's `writeEmptyHeader` writes it: compaction keeps such a batch
+    /// when it is a producer's last, so the producer's sequence survives.
+    public static func emptyBatch(like batch: RecordBatch) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(RecordBatchLayout.headerBytes)
+        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
+        let kept = RecordBatchLayout.timestampTypeMask | RecordBatchLayout.transactionalMask | RecordBatchLayout.controlMask
+        put(batch.baseOffset)
+        put(Int32(RecordBatchLayout.headerBytes - RecordBatchLayout.logOverheadBytes))
+        put(batch.partitionLeaderEpoch)
+        put(RecordBatchLayout.currentMagic)
+        put(UInt32(0))
+        put(batch.attributes & kept)
+        put(batch.lastOffsetDelta)
+        put(batch.maxTimestamp)
+        put(batch.maxTimestamp)
+        put(batch.producerId)
+        put(batch.producerEpoch)
+        put(batch.baseSequence)
+        put(Int32(0))
+        bytes.withUnsafeMutableBytes { header in
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: header[RecordBatchLayout.attributesPosition...]))
+            header.storeBytes(of: crc.bigEndian, toByteOffset: RecordBatchLayout.crcPosition, as: UInt32.self)
+        }
+        return bytes
+    }
+
+    private static func fieldSize(_ field: UnsafeRawBufferPointer?) -> Int {
+        guard let field else { return 1 }
+        return Varint.size(Int32(field.count)) + field.count
+    }
+
+    private static func appendField(_ field: UnsafeRawBufferPointer?, to bytes: inout [UInt8]) {
+        guard let field else {
+            Varint.append(Int32(-1), to: &bytes)
+            return
+        }
+        Varint.append(Int32(field.count), to: &bytes)
+        bytes.append(contentsOf: field)
+    }
+
     private static func fieldSize(_ field: [UInt8]?) -> Int {
         guard let field else { return 1 }
         return Varint.size(Int32(field.count)) + field.count
@@ -106,7 +182,7 @@ public struct RecordBatchBuilder {
         put(RecordBatchLayout.currentMagic)
         put(UInt32(0))  // CRC, filled in below
         put(attributes)
-        put(lastOffsetDelta)
+        put(lastOffsetDeltaKept ?? lastOffsetDelta)
         put(baseTimestamp!)
         put(timestampType == .logAppendTime ? logAppendTime! : maxTimestamp)
         put(producerId)
@@ -119,5 +195,24 @@ public struct RecordBatchBuilder {
             bytes.storeBytes(of: crc.bigEndian, toByteOffset: RecordBatchLayout.crcPosition, as: UInt32.self)
         }
         return batch
+    }
+}
+
+extension RecordBatchBuilder {
+    /// A builder for a rewritten copy of `batch` (compaction): the same base offset, leader
+    /// epoch, codec, timestamp type, producer id, epoch, base sequence and flags; records are
+    /// added with `append(copying:)`. With `deleteHorizonMs`, the copy carries that delete
+    /// horizon (KIP-534) as its base timestamp.
+    public init(rewriting batch: RecordBatch, deleteHorizonMs: Int64?) {
+        self.init(compression: batch.compressionCodec, deleteHorizonMs: deleteHorizonMs)
+        baseOffset = batch.baseOffset
+        partitionLeaderEpoch = batch.partitionLeaderEpoch
+        timestampType = batch.timestampType
+        if batch.timestampType == .logAppendTime { logAppendTime = batch.maxTimestamp }
+        producerId = batch.producerId
+        producerEpoch = batch.producerEpoch
+        baseSequence = batch.baseSequence
+        isTransactional = batch.isTransactional
+        isControl = batch.isControl
     }
 }

@@ -178,20 +178,12 @@ public struct LogDirectoryChecker {
         result.partitionsChecked += 1
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory).sorted()) ?? []
         var bases: [Int64] = []
-        var swaps: [(name: String, base: Int64)] = []
-        var cleanedBases: [Int64] = []
         for name in names {
             let file = "\(directory)/\(name)"
             if let base = SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.logSuffix) {
                 bases.append(base)
-            } else if name.hasSuffix(SegmentFiles.swapSuffix) {
-                if let base = SegmentFiles.baseOffset(ofLogFileMarked: name, SegmentFiles.swapSuffix) { swaps.append((name, base)) }
-                else { leftover(file, "a .swap file of an interrupted compaction", into: &result) }
-            } else if name.hasSuffix(SegmentFiles.cleanedSuffix) {
-                if let base = SegmentFiles.baseOffset(ofLogFileMarked: name, SegmentFiles.cleanedSuffix) {
-                    cleanedBases.append(base)
-                }
-                leftover(file, "output of an interrupted compaction (.cleaned)", into: &result)
+            } else if name.hasSuffix(SegmentFiles.swapSuffix) || name.hasSuffix(SegmentFiles.cleanedSuffix) {
+                continue  // an interrupted compaction: decided below, as the engine decides it
             } else if name.hasSuffix(SegmentFiles.deletedSuffix) {
                 leftover(file, "a file scheduled for deletion (.deleted)", into: &result)
             } else if name.hasSuffix(SegmentFiles.quarantineSuffix) {
@@ -219,19 +211,20 @@ public struct LogDirectoryChecker {
             result.findings.append(Finding(.warning, .partitionMetadataMissing, file: "\(directory)/\(PartitionFiles.partitionMetadata)",
                                            message: "no partition.metadata (topic id)", repair: nil))
         }
-        // Interrupted swaps (Kafka's LogLoader rules): a .swap at or above a remaining .cleaned
-        // belongs to an unfinished split and is abandoned; otherwise the swap is finished.
-        let minimumCleaned = cleanedBases.min() ?? .max
-        for swap in swaps {
-            let file = "\(directory)/\(swap.name)"
-            if swap.base >= minimumCleaned {
-                leftover(file, "a .swap file of an unfinished segment split", into: &result)
-            } else {
-                result.findings.append(Finding(.error, .interruptedSwap, file: file, message: "compaction swap interrupted before its rename",
-                                               repair: "replace the segments it covers (to quarantine) and rename it"))
-                result.actions.append(.finishSwap(file: file))
-                bases.removeAll { $0 == swap.base }
-            }
+        // Interrupted compaction swaps, decided by the rules `Log.open` follows (`SwapRecovery`):
+        // unfinished output is a leftover; a finished `.swap` replaces the segments in its range.
+        let swaps = SwapRecovery(names: names)
+        for name in swaps.discarded {
+            leftover("\(directory)/\(name)", name.hasSuffix(SegmentFiles.cleanedSuffix)
+                ? "output of an interrupted compaction (.cleaned)" : "a .swap file of a compaction swap rolled back", into: &result)
+        }
+        for base in swaps.swapBases {
+            let file = SegmentFiles.logPath(directory, base) + SegmentFiles.swapSuffix
+            result.findings.append(Finding(.error, .interruptedSwap, file: file, message: "compaction swap interrupted before its rename",
+                                           repair: "replace the segments it covers (to quarantine) and rename it"))
+            result.actions.append(.finishSwap(file: file))
+            let next = (try? SwapRecovery.nextOffset(ofSwapLog: file, base: base)) ?? base
+            bases.removeAll { $0 >= base && $0 < max(next, base + 1) }
         }
 
         var previousNext: Int64?

@@ -158,20 +158,12 @@ public struct Repairer {
         guard let base = SegmentFiles.baseOffset(ofFile: URL(fileURLWithPath: finalPath).lastPathComponent, suffix: SegmentFiles.logSuffix)
         else { return }
         if FileManager.default.fileExists(atPath: file) {
-            let data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-            let next: Int64 = data.withUnsafeBytes { bytes in
-                var reader = RecordBatchReader(bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
-                var next = base
-                while let batch = try? reader.next() { next = batch.nextOffset }
-                return next
-            }
-            for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
-                guard let other = SegmentFiles.baseOffset(ofFile: name, suffix: SegmentFiles.logSuffix), other >= base, other < max(next, base + 1)
-                else { continue }
-                for path in [SegmentFiles.logPath(directory, other), SegmentFiles.offsetIndexPath(directory, other), SegmentFiles.timeIndexPath(directory, other)]
-                where FileManager.default.fileExists(atPath: path) {
-                    try quarantine(path, reason: "replaced by the compaction swap \(file)")
-                }
+            // The same range and renames as `Log.open` (`SwapRecovery`); what it would delete goes
+            // to quarantine instead.
+            let next = try SwapRecovery.nextOffset(ofSwapLog: file, base: base, io: io)
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            for name in SwapRecovery.replacedFiles(names: names, swapBase: base, nextOffset: next) {
+                try quarantine("\(directory)/\(name)", reason: "replaced by the compaction swap \(file)")
             }
             try io.rename(file, to: finalPath)
             try io.fsyncDirectory(directory)

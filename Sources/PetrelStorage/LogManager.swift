@@ -45,6 +45,8 @@ public final class LogManager: Sendable {
     /// `zz-0`, say), and leftover temporary files removed, for operators.
     public let skippedEntries: [SkippedDirectoryEntry]
     private let background = Locked<BackgroundTasks?>(nil)
+    /// The log cleaner, once started (`startCleaner`).
+    private let cleanerSlot = Locked<LogCleaner?>(nil)
     /// The lock file's descriptor while held; -1 once released.
     private let lockDescriptor: Locked<Int32>
 
@@ -181,11 +183,16 @@ public final class LogManager: Sendable {
     }
 
     /// Closes and deletes a partition's log: the directory is renamed `<name>.delete` first, so
-    /// a crash half-way leaves something start-up ignores, then its files are removed.
+    /// a crash half-way leaves something start-up ignores, then its files are removed. A
+    /// cleaning pass of the log is waited for (and aborted) first.
     public func deleteLog(for partition: TopicPartition) throws(StorageError) {
+        let cleaner = cleanerSlot.withLock { $0 }
+        cleaner?.pauseCleaning(partition)
+        defer { cleaner?.resumeCleaning(partition) }
         guard let log = logs.withLock({ $0.removeValue(forKey: partition) }) else {
             throw StorageError(.notFound, path: "\(dataDirectory)/\(partition.directoryName)")
         }
+        cleaner?.forget(partition)
         try? log.close()
         // Checkpoints without the partition first: a crash after the rename must not leave
         // entries for a directory that is gone (they would apply to a partition re-created
@@ -273,8 +280,29 @@ public final class LogManager: Sendable {
             .write(current.mapValues(\.logStartOffset))
     }
 
+    /// Starts the log cleaner (`log.cleaner.threads` threads) for the compacted logs of this
+    /// directory; `close()` stops it. Returns it, for its stats and for passes run by hand.
+    /// `hooks` are for tests and tools that stop a pass at a step.
+    @discardableResult
+    public func startCleaner(config: LogCleanerConfig = LogCleanerConfig(), hooks: CleanerHooks? = nil,
+                             threads start: Bool = true) throws(StorageError) -> LogCleaner {
+        let cleaner = try LogCleaner(config: config, dataDirectory: dataDirectory, io: io, hooks: hooks) { [weak self] in
+            self?.logs.withLock { $0 } ?? [:]
+        }
+        cleanerSlot.withLock { slot in
+            precondition(slot == nil, "the cleaner is started once")
+            slot = cleaner
+        }
+        if start { cleaner.start() }
+        return cleaner
+    }
+
+    /// The cleaner, once started.
+    public var cleaner: LogCleaner? { cleanerSlot.withLock { $0 } }
+
     /// Flushes and closes every log, writes the checkpoints, then the clean-shutdown marker.
     public func close() throws(StorageError) {
+        cleanerSlot.withLock { $0 }?.stop()
         stopBackgroundTasks()
         let current = logs.withLock { $0 }
         var firstError: StorageError?

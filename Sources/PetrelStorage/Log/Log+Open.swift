@@ -47,6 +47,8 @@ extension Log {
             try io.mkdir(directory)
             try io.fsyncDirectory(parentDirectory(of: directory))
         }
+        // First, a compaction swap a crash cut short is finished or rolled back (`SwapRecovery`).
+        report.removedFiles += try recoverSwaps(directory: directory, io: io)
         let names = try io.listDirectory(directory)
         var baseOffsets: [Int64] = []
         for name in names {

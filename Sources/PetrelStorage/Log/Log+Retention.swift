@@ -1,5 +1,6 @@
 extension Log {
-    /// Applies `retention.ms` and `retention.bytes` (Kafka's `deleteOldSegments`): deletes the
+    /// Applies `retention.ms` and `retention.bytes` (Kafka's `deleteOldSegments`) to a log whose
+    /// `cleanup.policy` has `delete`: deletes the
     /// oldest sealed segments whose newest record is older than `retention.ms`, then, while the
     /// log is larger than `retention.bytes`, the oldest sealed segments that keep it above the
     /// bound. The active segment is never deleted. The log start offset moves to the first offset
@@ -7,6 +8,9 @@ extension Log {
     @discardableResult
     public func applyRetention(nowMs: Int64? = nil) throws(StorageError) -> Int {
         let nowMs = nowMs ?? Log.nowMs()
+        // A compact-only log keeps every key's last record however old (Kafka applies time and
+        // size retention only with `delete` in `cleanup.policy`).
+        guard config.cleanupPolicy.contains(.delete) else { return 0 }
         let (newStart, count) = try structureLock.withReadLock { () throws(StorageError) -> (Int64?, Int) in
             var total = Int64(segments.reduce(0) { $0 + $1.publishedBytes })
             var deleted = 0

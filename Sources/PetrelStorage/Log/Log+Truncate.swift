@@ -13,6 +13,9 @@ extension Log {
         defer { readmitWriters() }
         if let offlineError = queueCondition.withLock({ offlineError }) { throw offlineError }
         guard offset < logEndOffset else { return }
+        // A cleaning pass in progress gives up before its next swap (Kafka aborts and pauses
+        // the cleaner around a truncation): its cleaned copy may hold offsets cut here.
+        cleaningGeneration.add(1, ordering: .acquiringAndReleasing)
         backgroundSync.sync {}  // no fsync of a segment about to be cut or deleted is in flight
         do throws(StorageError) {
             try cutSegments(removingFrom: offset)

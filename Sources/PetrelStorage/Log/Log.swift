@@ -38,6 +38,12 @@ public final class Log: @unchecked Sendable {
     /// Idempotent producers' sequences (under the queue lock, like offset assignment).
     var producerState = ProducerState()
 
+    /// Bumped by every change a cleaning pass must not swap over (a truncation, a close): a pass
+    /// compares it before each swap and gives up when it moved.
+    let cleaningGeneration = Atomic<UInt64>(0)
+    /// Set while a cleaning pass runs: one at a time per log.
+    let cleaningInProgress = Atomic<Bool>(false)
+
     /// Roll snapshots that could not be written (see `writeRollSnapshot`), for stats and tests.
     let producerSnapshotFailures = Atomic<Int>(0)
 
@@ -153,6 +159,7 @@ public final class Log: @unchecked Sendable {
 
     /// Flushes and closes the log. Appends afterwards fail; reads still in progress finish.
     public func close() throws(StorageError) {
+        cleaningGeneration.add(1, ordering: .acquiringAndReleasing)
         excludeWriters()
         defer { readmitWriters(closing: true) }
         if queueCondition.withLock({ offlineError }) == nil {

@@ -13,6 +13,34 @@ public enum FlushPolicy: Sendable, Equatable {
     public static let kafkaDefault = FlushPolicy.interval(messages: .max, milliseconds: .max)
 }
 
+/// Kafka's `cleanup.policy`: what removes old records from a log. `delete` applies
+/// `retention.ms`/`retention.bytes` to whole segments; `compact` keeps the last record of every
+/// key (the cleaner); both may be set (`compact,delete`).
+public struct CleanupPolicy: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let delete = CleanupPolicy(rawValue: 1)
+    public static let compact = CleanupPolicy(rawValue: 2)
+
+    /// Kafka's spelling: a comma-separated list of `delete` and `compact`.
+    public init?(kafkaName: String) {
+        var policy: CleanupPolicy = []
+        for part in kafkaName.split(separator: ",", omittingEmptySubsequences: false) {
+            switch String(part.filter { $0 != " " }) {
+            case "delete": policy.insert(.delete)
+            case "compact": policy.insert(.compact)
+            default: return nil
+            }
+        }
+        guard !policy.isEmpty else { return nil }
+        self = policy
+    }
+
+    public var description: String {
+        [contains(.compact) ? "compact" : nil, contains(.delete) ? "delete" : nil].compactMap { $0 }.joined(separator: ",")
+    }
+}
+
 /// Settings of one partition log, named after Kafka's topic configs (defaults as in Kafka).
 public struct LogConfig: Sendable, Equatable {
     /// `segment.bytes`: roll when the active segment would grow past this.
@@ -30,6 +58,18 @@ public struct LogConfig: Sendable, Equatable {
     /// `retention.bytes`: the oldest sealed segments are deleted while the log is larger; -1: no bound.
     public var retentionBytes: Int64 = -1
     public var flushPolicy: FlushPolicy = .kafkaDefault
+    /// `cleanup.policy`.
+    public var cleanupPolicy: CleanupPolicy = .delete
+    /// `min.cleanable.dirty.ratio`: a compacted log is cleaned once the share of its bytes not
+    /// yet cleaned passes this.
+    public var minCleanableDirtyRatio: Double = 0.5
+    /// `min.compaction.lag.ms`: a record stays uncompacted at least this long.
+    public var minCompactionLagMs: Int64 = 0
+    /// `max.compaction.lag.ms`: a record not yet compacted after this long makes its log
+    /// eligible whatever its dirty ratio.
+    public var maxCompactionLagMs: Int64 = .max
+    /// `delete.retention.ms`: how long a tombstone stays after its batch was first cleaned.
+    public var deleteRetentionMs: Int64 = 86_400_000
     /// Bytes of appends that may wait for the writer; appenders block beyond it.
     public var appendQueueBytesMax: Int = 64 << 20
 
@@ -72,6 +112,17 @@ public struct LogConfig: Sendable, Equatable {
         if case let .interval(messages, milliseconds) = flushPolicy {
             try check("flush.messages", "log.flush.interval.messages", messages, 1...Int64.max, "Kafka's minimum")
             try check("flush.ms", "log.flush.interval.ms", milliseconds, 0...Int64.max, "Kafka's minimum")
+        }
+        try check("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", minCompactionLagMs, 0...Int64.max, "Kafka's minimum")
+        try check("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", maxCompactionLagMs, 1...Int64.max, "Kafka's minimum")
+        try check("delete.retention.ms", "log.cleaner.delete.retention.ms", deleteRetentionMs, 0...Int64.max, "Kafka's minimum")
+        guard minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1 else {
+            throw StorageError(.invalidConfig(LogConfigProblem(setting: "min.cleanable.dirty.ratio", brokerSetting: "log.cleaner.min.cleanable.ratio",
+                                                               value: String(minCleanableDirtyRatio), requirement: "must be in [0, 1] (Kafka's range)")))
+        }
+        guard !cleanupPolicy.isEmpty else {
+            throw StorageError(.invalidConfig(LogConfigProblem(setting: "cleanup.policy", brokerSetting: "log.cleanup.policy",
+                                                               value: "", requirement: "must be delete, compact or both")))
         }
         // The queue admits one append whatever its size when empty, so any positive bound works.
         try check("appendQueueBytesMax", "appendQueueBytesMax", appendQueueBytesMax, 1...Int.max, "Petrel's own setting")

@@ -23,6 +23,9 @@ final class Segment: @unchecked Sendable {
     let io: any FileIO
     let config: LogConfig
     let handleCache: SegmentHandleCache?
+    /// Appended to every file name: empty for a segment of the log, `.cleaned` for the
+    /// cleaner's output while it is written (`SegmentFiles.cleanedSuffix`).
+    let fileSuffix: String
     /// Owner of the `.log` file's inode for leases (sendfile): replaced when a truncation has to
     /// copy the file because the old one is still leased.
     private(set) var handle: SegmentHandle
@@ -57,16 +60,16 @@ final class Segment: @unchecked Sendable {
     /// When the segment got its first batch (wall clock), for `segment.ms`.
     private(set) var firstAppendTimeMs: Int64?
 
-    var logPath: String { SegmentFiles.logPath(directory, baseOffset) }
-    var offsetIndexPath: String { SegmentFiles.offsetIndexPath(directory, baseOffset) }
-    var timeIndexPath: String { SegmentFiles.timeIndexPath(directory, baseOffset) }
+    var logPath: String { SegmentFiles.logPath(directory, baseOffset) + fileSuffix }
+    var offsetIndexPath: String { SegmentFiles.offsetIndexPath(directory, baseOffset) + fileSuffix }
+    var timeIndexPath: String { SegmentFiles.timeIndexPath(directory, baseOffset) + fileSuffix }
     var publishedBytes: Int { published.load(ordering: .acquiring) }
 
     /// Creates a new, empty active segment.
     static func create(directory: String, baseOffset: Int64, config: LogConfig, io: any FileIO,
-                       handleCache: SegmentHandleCache?) throws(StorageError) -> Segment {
+                       handleCache: SegmentHandleCache?, fileSuffix: String = "") throws(StorageError) -> Segment {
         let segment = Segment(directory: directory, baseOffset: baseOffset, sizeBytes: 0, nextOffset: baseOffset,
-                              active: true, config: config, io: io, handleCache: handleCache)
+                              active: true, config: config, io: io, handleCache: handleCache, fileSuffix: fileSuffix)
         try segment.openForAppend(truncatingIndexes: true)
         return segment
     }
@@ -79,8 +82,9 @@ final class Segment: @unchecked Sendable {
     }
 
     private init(directory: String, baseOffset: Int64, sizeBytes: Int, nextOffset: Int64, active: Bool, config: LogConfig,
-                 io: any FileIO, handleCache: SegmentHandleCache?) {
+                 io: any FileIO, handleCache: SegmentHandleCache?, fileSuffix: String = "") {
         self.handleCache = handleCache
+        self.fileSuffix = fileSuffix
         self.directory = directory
         self.baseOffset = baseOffset
         self.sizeBytes = sizeBytes
@@ -88,7 +92,7 @@ final class Segment: @unchecked Sendable {
         self.isActive = active
         self.config = config
         self.io = io
-        handle = SegmentHandle(path: SegmentFiles.logPath(directory, baseOffset), io: io)
+        handle = SegmentHandle(path: SegmentFiles.logPath(directory, baseOffset) + fileSuffix, io: io)
         published.store(sizeBytes, ordering: .releasing)
     }
 
@@ -138,6 +142,12 @@ final class Segment: @unchecked Sendable {
         let handles = try openSealed()
         handleCache?.touch(self)
         return handles.timeIndex
+    }
+
+    /// The max timestamp of the segment's first batch, or nil when it has none (KIP-354's
+    /// reference for `max.compaction.lag.ms`). Callers hold the log's structure read lock.
+    func firstBatchTimestamp() throws(StorageError) -> Int64? {
+        try withReadableBytes { bytes, _ in BatchHeader(in: bytes, at: 0)?.maxTimestamp }
     }
 
     /// The largest timestamp among the published batches (-1 when none has one) and the last
@@ -552,9 +562,9 @@ final class Segment: @unchecked Sendable {
     }
 
     /// Removes the files of segment `baseOffset` that exist (a segment half created by a failed roll).
-    static func removeFiles(directory: String, baseOffset: Int64, io: any FileIO) throws(StorageError) {
+    static func removeFiles(directory: String, baseOffset: Int64, io: any FileIO, fileSuffix: String = "") throws(StorageError) {
         let paths = [SegmentFiles.logPath(directory, baseOffset), SegmentFiles.offsetIndexPath(directory, baseOffset),
-                     SegmentFiles.timeIndexPath(directory, baseOffset)]
+                     SegmentFiles.timeIndexPath(directory, baseOffset)].map { $0 + fileSuffix }
         var removed = false
         for path in paths where io.exists(path) {
             try io.unlink(path)
