@@ -79,7 +79,9 @@ public final class Broker: Sendable {
         router = RequestRouter(handlers: Self.handlers(config: fitted, clusterId: clusterId, topics: topics, executor: executor,
                                                        replicaManager: replicaManager, store: store, logger: logger)
                                + Self.groupHandlers(groups: groups, offsetsTopic: offsetsTopic, topics: topics, node: Self.node(config: fitted, clusterId: clusterId)))
+        try offsetsTopic.compactIfMadeBeforeCompaction()
         manager.startBackgroundTasks(retentionCheckIntervalMs: config.retentionCheckIntervalMs)
+        try manager.startCleaner(config: fitted.cleaner)
     }
 
     /// The consumer-group APIs, served by the group coordinator.
@@ -108,6 +110,7 @@ public final class Broker: Sendable {
     static func handlers(config: BrokerConfig, clusterId: String, topics: TopicRegistry, executor: StorageExecutor,
                          replicaManager: ReplicaManager, store: any MetadataStore, logger: Logger) -> [any RequestHandler] {
         let node = Self.node(config: config, clusterId: clusterId)
+        let descriptions = ConfigDescriptions(config: config, topics: topics, advertisedHost: node.host, advertisedPort: node.port)
         return [
             ProduceHandler(topics: topics, replicaManager: replicaManager, executor: executor),
             FetchHandler(replicaManager: replicaManager),
@@ -117,7 +120,10 @@ public final class Broker: Sendable {
             DeleteTopicsHandler(topics: topics, executor: executor, logger: logger),
             InitProducerIdHandler(store: store, executor: executor, logger: logger),
             OffsetForLeaderEpochHandler(replicaManager: replicaManager),
-            DescribeConfigsHandler(topics: topics, descriptions: ConfigDescriptions(config: config, topics: topics, advertisedHost: node.host, advertisedPort: node.port)),
+            DescribeConfigsHandler(topics: topics, descriptions: descriptions),
+            AlterConfigsHandler(topics: topics, executor: executor),
+            IncrementalAlterConfigsHandler(topics: topics, executor: executor, descriptions: descriptions),
+            DeleteRecordsHandler(replicaManager: replicaManager, executor: executor, partitionsMax: config.requestPartitionsMax),
             CreatePartitionsHandler(topics: topics, executor: executor),
         ]
     }

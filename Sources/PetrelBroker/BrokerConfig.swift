@@ -61,6 +61,10 @@ public struct BrokerConfig: Sendable {
     /// `group.max.session.timeout.ms`, `group.max.size`, `offset.metadata.max.bytes`,
     /// `offsets.retention.minutes`), with Kafka's defaults.
     public var groups = GroupCoordinatorConfig()
+    /// The log cleaner's settings (`log.cleaner.enable`, `log.cleaner.threads`,
+    /// `log.cleaner.dedupe.buffer.size`, `log.cleaner.io.buffer.size`,
+    /// `log.cleaner.io.max.bytes.per.second`, `log.cleaner.backoff.ms`).
+    public var cleaner = LogCleanerConfig()
     /// The settings given (in a properties file or on the command line), by their Kafka name:
     /// DescribeConfigs reports them as STATIC_BROKER_CONFIG, the others as DEFAULT_CONFIG.
     public var givenSettings: Set<String> = []
@@ -122,6 +126,21 @@ public struct BrokerConfig: Sendable {
             case "offset.metadata.max.bytes": groups.offsetMetadataMaxBytes = try setting.int(in: 0...Int64(Int32.max))
             case "offsets.retention.minutes": groups.offsetsRetentionMs = try setting.int64(in: 1...Int64(Int32.max), times: 60_000)
             case "offsets.retention.check.interval.ms": groups.offsetsRetentionCheckIntervalMs = try setting.int64(in: 1...Int64.max)
+            case "log.cleanup.policy":
+                guard let policy = CleanupPolicy(kafkaName: setting.value) else { throw setting.error("must be delete, compact or compact,delete") }
+                log.cleanupPolicy = policy
+            case "log.cleaner.min.cleanable.ratio": log.minCleanableDirtyRatio = try setting.double(in: 0...1)
+            case "log.cleaner.min.compaction.lag.ms": log.minCompactionLagMs = try setting.int64(in: 0...Int64.max)
+            case "log.cleaner.max.compaction.lag.ms": log.maxCompactionLagMs = try setting.int64(in: 1...Int64.max)
+            case "log.cleaner.delete.retention.ms": log.deleteRetentionMs = try setting.int64(in: 0...Int64.max)
+            case "log.cleaner.enable": cleaner.enabled = try setting.bool()
+            case "log.cleaner.threads": cleaner.threads = try setting.int(in: 1...64)
+            case "log.cleaner.dedupe.buffer.size": cleaner.dedupeBufferBytes = try setting.int(in: 1 << 20...Int64(Int.max))
+            case "log.cleaner.io.buffer.size": cleaner.ioBufferBytes = try setting.int(in: 8192...Int64(Int32.max))
+            case "log.cleaner.io.max.bytes.per.second":
+                let rate = try setting.double(in: 1...Double.greatestFiniteMagnitude)
+                cleaner.ioMaxBytesPerSecond = rate >= Double.greatestFiniteMagnitude ? nil : rate
+            case "log.cleaner.backoff.ms": cleaner.backoffMs = try setting.int64(in: 0...Int64.max)
             default:
                 unknown.append(setting.key)
                 givenSettings.remove(setting.key)
@@ -153,6 +172,7 @@ public struct BrokerConfig: Sendable {
             throw ConfigError(message: "num.partitions=\(numPartitions) exceeds petrel.max.partitions.per.request=\(requestPartitionsMax)")
         }
         do throws(StorageError) { _ = try log.validated() } catch { throw ConfigError(message: "\(error)") }
+        do throws(StorageError) { _ = try cleaner.validated() } catch { throw ConfigError(message: "\(error)") }
         guard groups.minSessionTimeoutMs <= groups.maxSessionTimeoutMs else {
             throw ConfigError(message: "group.min.session.timeout.ms=\(groups.minSessionTimeoutMs) exceeds group.max.session.timeout.ms=\(groups.maxSessionTimeoutMs)")
         }
@@ -219,6 +239,14 @@ public struct BrokerConfig: Sendable {
         }
 
         func int(in range: ClosedRange<Int64>) throws(ConfigError) -> Int { Int(try int64(in: range)) }
+
+        /// A decimal number (Kafka's double settings); Kafka's `1.7976931348623157E308`
+        /// (Double.MAX_VALUE, "no bound") reads as the largest finite double.
+        func double(in range: ClosedRange<Double>) throws(ConfigError) -> Double {
+            guard let number = Double(value), number.isFinite else { throw error("is not a number") }
+            guard range.contains(number) else { throw error("is out of range: must be in [\(range.lowerBound), \(range.upperBound)]") }
+            return number
+        }
 
         func bool() throws(ConfigError) -> Bool {
             switch value.lowercased() {

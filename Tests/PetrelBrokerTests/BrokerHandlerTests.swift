@@ -57,7 +57,8 @@ import Testing
         let response: ApiVersionsResponse = try await client.send(ApiVersionsRequest(), version: 3)
         let advertised = response.apiKeys.map { "\($0.apiKey):\($0.minVersion)-\($0.maxVersion)" }
         #expect(advertised == ["0:0-9", "1:4-12", "2:1-7", "3:0-12", "8:2-8", "9:1-8", "10:0-4", "11:0-7", "12:0-4", "13:0-4", "14:0-5",
-                               "15:0-5", "16:0-4", "18:0-4", "19:2-5", "20:1-4", "22:0-4", "23:2-4", "32:1-4", "37:0-2", "42:0-2", "47:0-0"])
+                               "15:0-5", "16:0-4", "18:0-4", "19:2-5", "20:1-4", "21:0-2", "22:0-4", "23:2-4", "32:1-4", "33:0-2", "37:0-2",
+                               "42:0-2", "44:0-1", "47:0-0"])
         // Every advertised API and version is routed: a request of each decodes to an answer,
         // never an unknown-API or unsupported-version refusal.
         for api in response.apiKeys where api.apiKey != ApiKey.apiVersions.rawValue {
@@ -93,6 +94,9 @@ import Testing
         case .describeGroups: return try await client.exchange(DescribeGroupsRequest(), version: version)?.bytes
         case .deleteGroups: return try await client.exchange(DeleteGroupsRequest(), version: version)?.bytes
         case .offsetDelete: return try await client.exchange(OffsetDeleteRequest(), version: version)?.bytes
+        case .deleteRecords: return try await client.exchange(DeleteRecordsRequest(), version: version)?.bytes
+        case .alterConfigs: return try await client.exchange(AlterConfigsRequest(), version: version)?.bytes
+        case .incrementalAlterConfigs: return try await client.exchange(IncrementalAlterConfigsRequest(), version: version)?.bytes
         default: throw InProcessClient.Failure(description: "no sample request for \(key)")
         }
     }
@@ -101,7 +105,7 @@ import Testing
         let broker = try broker()
         defer { try? broker.close() }
         let client = InProcessClient(broker: broker)
-        await #expect(throws: ProtocolError.self) { _ = try await client.exchange(DeleteRecordsRequest(), version: 0) }
+        await #expect(throws: ProtocolError.self) { _ = try await client.exchange(EndTxnRequest(), version: 0) }
         await #expect(throws: ProtocolError.self) { _ = try await client.exchange(FetchRequest(), version: 13) }
         // ApiVersions too new: answered in v0 with UNSUPPORTED_VERSION and its own range.
         var writer = ProtocolWriter()

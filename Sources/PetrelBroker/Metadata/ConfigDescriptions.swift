@@ -1,8 +1,8 @@
 import PetrelStorage
 
 /// Settings as Kafka names and describes them (DescribeConfigs): a topic's, its overrides
-/// (source 1, DYNAMIC_TOPIC_CONFIG) over the broker's log settings (source 5, DEFAULT_CONFIG),
-/// and the broker's own (source 4 when given at start-up, else 5).
+/// (source 1, TOPIC_CONFIG) over the broker's log settings (source 4, STATIC_BROKER_CONFIG,
+/// when given at start-up, else 5, DEFAULT_CONFIG), and the broker's own (4 or 5).
 struct ConfigDescriptions: Sendable {
     struct Entry: Sendable, Equatable {
         var name: String
@@ -27,27 +27,36 @@ struct ConfigDescriptions: Sendable {
         }
     }
 
+    /// A topic's settings, each with where its value comes from: the topic's override
+    /// (TOPIC_CONFIG, 1), the broker's setting given at start-up (STATIC_BROKER_CONFIG, 4), or
+    /// the default (DEFAULT_CONFIG, 5).
     func topic(_ name: String) -> [Entry] {
         let overrides = topics.overrides(of: name)
         let log = topics.logConfig(of: name)
         let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
-        let effective: [(String, String, Int8)] = [
-            ("cleanup.policy", "delete", 7),
-            ("compression.type", "producer", 2),
-            ("flush.messages", flushMessages, 5),
-            ("flush.ms", flushMs, 5),
-            ("index.interval.bytes", String(log.indexIntervalBytes), 3),
-            ("max.message.bytes", String(log.maxMessageBytes), 3),
-            ("message.timestamp.type", "CreateTime", 2),
-            ("min.insync.replicas", "1", 3),
-            ("retention.bytes", String(log.retentionBytes), 5),
-            ("retention.ms", String(log.retentionMs), 5),
-            ("segment.bytes", String(log.segmentBytes), 3),
-            ("segment.index.bytes", String(log.segmentIndexBytes), 3),
-            ("segment.ms", String(log.segmentMs), 5),
+        // (topic name, the broker setting it defaults to, effective value, ConfigType)
+        let effective: [(String, String?, String, Int8)] = [
+            ("cleanup.policy", "log.cleanup.policy", log.cleanupPolicy.description, 7),
+            ("compression.type", "compression.type", "producer", 2),
+            ("delete.retention.ms", "log.cleaner.delete.retention.ms", String(log.deleteRetentionMs), 5),
+            ("flush.messages", "log.flush.interval.messages", flushMessages, 5),
+            ("flush.ms", "log.flush.interval.ms", flushMs, 5),
+            ("index.interval.bytes", "log.index.interval.bytes", String(log.indexIntervalBytes), 3),
+            ("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", String(log.maxCompactionLagMs), 5),
+            ("max.message.bytes", "message.max.bytes", String(log.maxMessageBytes), 3),
+            ("message.timestamp.type", "log.message.timestamp.type", "CreateTime", 2),
+            ("min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", String(log.minCleanableDirtyRatio), 6),
+            ("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", String(log.minCompactionLagMs), 5),
+            ("min.insync.replicas", "min.insync.replicas", "1", 3),
+            ("retention.bytes", "log.retention.bytes", String(log.retentionBytes), 5),
+            ("retention.ms", "log.retention.ms", String(log.retentionMs), 5),
+            ("segment.bytes", "log.segment.bytes", String(log.segmentBytes), 3),
+            ("segment.index.bytes", "log.index.size.max.bytes", String(log.segmentIndexBytes), 3),
+            ("segment.ms", "log.roll.ms", String(log.segmentMs), 5),
         ]
-        var entries = effective.map { name, value, type in
-            Entry(name: name, value: overrides[name] ?? value, source: overrides[name] == nil ? 5 : 1, type: type)
+        var entries = effective.map { name, brokerName, value, type in
+            let source: Int8 = overrides[name] != nil ? 1 : (brokerName.map(config.givenSettings.contains) ?? false) ? 4 : 5
+            return Entry(name: name, value: overrides[name] ?? value, source: source, type: type)
         }
         for (name, value) in overrides.sorted(by: { $0.key < $1.key }) where !effective.contains(where: { $0.0 == name }) {
             entries.append(Entry(name: name, value: value, source: 1, type: 2))
@@ -71,6 +80,17 @@ struct ConfigDescriptions: Sendable {
             ("group.max.size", String(config.groups.maxGroupSize), 3),
             ("group.min.session.timeout.ms", String(config.groups.minSessionTimeoutMs), 3),
             ("listeners", "PLAINTEXT://\(config.host):\(config.port)", 7),
+            ("log.cleaner.backoff.ms", String(config.cleaner.backoffMs), 5),
+            ("log.cleaner.dedupe.buffer.size", String(config.cleaner.dedupeBufferBytes), 5),
+            ("log.cleaner.delete.retention.ms", String(log.deleteRetentionMs), 5),
+            ("log.cleaner.enable", String(config.cleaner.enabled), 1),
+            ("log.cleaner.io.buffer.size", String(config.cleaner.ioBufferBytes), 3),
+            ("log.cleaner.io.max.bytes.per.second", config.cleaner.ioMaxBytesPerSecond.map { String($0) } ?? String(Double.greatestFiniteMagnitude), 6),
+            ("log.cleaner.max.compaction.lag.ms", String(log.maxCompactionLagMs), 5),
+            ("log.cleaner.min.cleanable.ratio", String(log.minCleanableDirtyRatio), 6),
+            ("log.cleaner.min.compaction.lag.ms", String(log.minCompactionLagMs), 5),
+            ("log.cleaner.threads", String(config.cleaner.threads), 3),
+            ("log.cleanup.policy", log.cleanupPolicy.description, 7),
             ("log.dirs", config.dataDirectory, 2),
             ("log.flush.interval.messages", flushMessages, 5),
             ("log.flush.interval.ms", flushMs, 5),

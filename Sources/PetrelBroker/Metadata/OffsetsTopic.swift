@@ -4,9 +4,8 @@ import PetrelProtocol
 /// The offsets topic (`__consumer_offsets`), made on the first group lookup as Kafka does
 /// (`offsets.topic.num.partitions` partitions, `offsets.topic.segment.bytes` segments).
 ///
-/// Until compaction exists it must not lose a record to retention: a group that committed once
-/// and went quiet would lose its offsets. So time and size retention are off for it; the
-/// topic only grows (compaction, with `cleanup.policy=compact`, comes with its issue).
+/// Compacted, as Kafka keeps it (`cleanup.policy=compact`): each group's last metadata and
+/// each partition's last committed offset stay however old, tombstones remove deleted ones.
 struct OffsetsTopic: Sendable {
     let name: String
     let partitions: Int32
@@ -14,7 +13,14 @@ struct OffsetsTopic: Sendable {
     let executor: StorageExecutor
     let logger: Logger
 
-    static let configs = ["retention.ms": "-1", "retention.bytes": "-1", "segment.bytes": "104857600"]
+    static let configs = ["cleanup.policy": "compact", "segment.bytes": "104857600"]
+
+    /// Compacts an offsets topic made before Petrel had a cleaner (with time and size retention
+    /// off instead, so that it only grew): its overrides become Kafka's.
+    func compactIfMadeBeforeCompaction() throws(TopicRegistry.TopicChangeError) {
+        guard topics.info(name) != nil, topics.overrides(of: name)["cleanup.policy"] == nil else { return }
+        try topics.replaceConfigs(of: name, with: Self.configs, validateOnly: false)
+    }
 
     /// Nil once the topic exists; the error to answer when it could not be made.
     func ensureExists() async -> (code: ErrorCode, message: String)? {

@@ -7,8 +7,8 @@ import PetrelStorage
 /// Names Kafka does not know are INVALID_CONFIG. Of the names it knows, those Petrel applies
 /// change the log; those that mean nothing on a single node (replication throttles, unclean
 /// leader election) are kept and shown; those asking for a behaviour Petrel does not have yet
-/// (compaction, log-append time) are refused rather than accepted and ignored, since a client
-/// relying on them would lose data or order silently.
+/// (log-append time) are refused rather than accepted and ignored, since a client relying on
+/// them would lose data or order silently.
 enum TopicConfigs {
     /// Kafka's topic-level config names (`TopicConfig.java`, Kafka 3.x/4.x).
     static let kafkaNames: Set<String> = [
@@ -60,7 +60,16 @@ enum TopicConfigs {
             case "flush.messages": flushMessages = try number()
             case "flush.ms": flushMs = try number()
             case "cleanup.policy":
-                guard value == "delete" else { throw refuse("compaction is not implemented yet; only cleanup.policy=delete") }
+                guard let policy = CleanupPolicy(kafkaName: value) else {
+                    throw Invalid(message: "\(name)=\(value) must be delete, compact or compact,delete")
+                }
+                config.cleanupPolicy = policy
+            case "min.cleanable.dirty.ratio":
+                guard let ratio = Double(value), ratio.isFinite else { throw Invalid(message: "\(name)=\(value) must be a number in [0, 1]") }
+                config.minCleanableDirtyRatio = ratio
+            case "min.compaction.lag.ms": config.minCompactionLagMs = try number()
+            case "max.compaction.lag.ms": config.maxCompactionLagMs = try number()
+            case "delete.retention.ms": config.deleteRetentionMs = try number()
             case "compression.type":
                 guard value == "producer" || codec(compressionType: value) != nil else {
                     throw Invalid(message: "\(name)=\(value) must be one of uncompressed, zstd, lz4, snappy, gzip, producer")

@@ -26,16 +26,16 @@ final class TopicRegistry: Sendable {
         var description: String { message }
     }
 
-    private let config: BrokerConfig
-    private let manager: LogManager
-    private let store: any MetadataStore
-    private let logger: Logger
+    let config: BrokerConfig
+    let manager: LogManager
+    let store: any MetadataStore
+    let logger: Logger
     private let isStopping: @Sendable () -> Bool
     /// Topics visible to requests: live records whose partitions all exist.
     private let visible: Locked<[String: TopicInfo]>
     /// Serialises topic creation, growth and deletion: two concurrent auto-creations of one
     /// topic must not draw two topic ids.
-    private let topicChanges = Locked<Void>(())
+    let topicChanges = Locked<Void>(())
     /// Told when partitions become visible (created or grown): leadership watchers.
     private let onPartitionsCreated = Locked<(@Sendable (String, Range<Int32>) -> Void)?>(nil)
 
@@ -88,7 +88,7 @@ final class TopicRegistry: Sendable {
 
     var names: [String] { visible.withLock { $0.keys.sorted() } }
 
-    private func record(_ name: String) -> BrokerStateFiles.TopicRecord? { store.topics().first { $0.name == name } }
+    func record(_ name: String) -> BrokerStateFiles.TopicRecord? { store.topics().first { $0.name == name } }
 
     func overrides(of name: String) -> [String: String] { record(name)?.configs ?? [:] }
 

@@ -38,3 +38,22 @@ extension ReplicaManager {
         return (.none, partition.leaderEpoch, partition.log.logEndOffset)
     }
 }
+
+extension ReplicaManager {
+    /// DeleteRecords of one partition: moves its log start offset up to `offset` (-1: the high
+    /// watermark) and deletes the segments wholly below it. Returns the new log start offset (the
+    /// low watermark). Blocking: segments are deleted.
+    func deleteRecords(_ topic: String, _ index: Int32, before offset: Int64) -> (errorCode: ErrorCode, lowWatermark: Int64) {
+        guard let partition = partition(topic, index) else { return (.unknownTopicOrPartition, -1) }
+        let target = offset == DeleteRecordsRequest.highWatermarkOffset ? partition.highWatermark : offset
+        // Kafka: below zero (other than -1) or past the high watermark is OFFSET_OUT_OF_RANGE.
+        guard target >= 0, target <= partition.highWatermark else { return (.offsetOutOfRange, -1) }
+        do throws(StorageError) {
+            try partition.log.deleteRecords(before: target)
+        } catch {
+            logger.error("DeleteRecords of \(topic)-\(index) before \(offset) failed: \(error)")
+            return (Self.errorCode(for: error), -1)
+        }
+        return (.none, partition.logStartOffset)
+    }
+}

@@ -175,6 +175,7 @@ extension Log {
     private func validate(_ records: UnsafeRawBufferPointer, origin: AppendOrigin) throws(StorageError) -> [ValidatedBatch] {
         var reader = RecordBatchReader(records, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
         var batches: [ValidatedBatch] = []
+        let config = self.config
         func nextBatch() throws(StorageError) -> RecordBatch? {
             do throws(FormatError) { return try reader.next() } catch { throw StorageError(.invalidBatch(error)) }
         }
@@ -188,6 +189,7 @@ extension Log {
                     guard batch.recordsCount > 0, Int64(batch.lastOffsetDelta) + 1 == Int64(batch.recordsCount) else {
                         throw StorageError(.invalidAppend(reason: "recordsCount \(batch.recordsCount) does not match lastOffsetDelta \(batch.lastOffsetDelta)"))
                     }
+                    if config.cleanupPolicy.contains(.compact) { try Self.requireKeys(batch) }
                 }
                 batches.append(ValidatedBatch(bytes: batch.bytes, offsetCount: Int64(batch.lastOffsetDelta) + 1,
                                               maxTimestamp: batch.maxTimestamp, recordsCount: Int(batch.recordsCount),
@@ -196,6 +198,26 @@ extension Log {
         }
         guard !batches.isEmpty else { throw StorageError(.invalidAppend(reason: "no batches")) }
         return batches
+    }
+
+    /// Kafka's rule for compacted topics (`LogValidator`): every record has a key, since the
+    /// cleaner keeps records by key and would drop a keyless one. Refused with INVALID_RECORD.
+    private static func requireKeys(_ batch: RecordBatch) throws(StorageError) {
+        var keyless: Int32?
+        do throws(FormatError) {
+            var records = try batch.makeRecordIterator()
+            while let record = try records.next() {
+                if record.key == nil {
+                    keyless = record.offsetDelta
+                    break
+                }
+            }
+        } catch {
+            throw StorageError(.invalidBatch(error))
+        }
+        if let keyless {
+            throw StorageError(.invalidAppend(reason: "compacted topic cannot accept a record without a key (offset delta \(keyless))"))
+        }
     }
 
     private func enqueueAndWait(_ batches: [ValidatedBatch]) throws(StorageError) -> AppendInfo {

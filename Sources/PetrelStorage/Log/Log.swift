@@ -20,7 +20,11 @@ public final class Log: @unchecked Sendable {
     // `queueCondition`; writer-only state (`unflushed*`) only by the thread holding
     // `writerActive`; offsets readers need are atomics.
     public let directory: String
-    public let config: LogConfig
+    /// The log's settings; `updateConfig` changes them while it is open (a topic's configs
+    /// altered at run time). A new `segment.bytes` or `segment.index.bytes` applies from the
+    /// next segment: the active one keeps the mapping and indexes it was created with.
+    public var config: LogConfig { configValue.withLock { $0 } }
+    private let configValue: Mutex<LogConfig>
     let io: any FileIO
     let handleCache: SegmentHandleCache?
     let structureLock = ReadWriteLock()
@@ -70,7 +74,7 @@ public final class Log: @unchecked Sendable {
         self.handleCache = handleCache
         precondition(!segments.isEmpty && segments.last!.isActive, "a log needs an active segment")
         self.directory = directory
-        self.config = config
+        configValue = Mutex(config)
         self.io = io
         self.segments = segments
         let end = segments.last!.nextOffset
@@ -143,6 +147,14 @@ public final class Log: @unchecked Sendable {
         guard case let .interval(_, milliseconds) = config.flushPolicy, milliseconds < .max,
               logEndOffset > recoveryPoint, Log.nowMs() - lastFlushMs.load(ordering: .relaxed) >= milliseconds else { return }
         try flush()
+    }
+
+    /// Applies new settings to the open log (`config` is read afresh by every append, roll,
+    /// retention and cleaning pass).
+    /// - Throws: `.invalidConfig` naming the first setting out of range; nothing changes then.
+    public func updateConfig(_ newConfig: LogConfig) throws(StorageError) {
+        let validated = try newConfig.validated()
+        configValue.withLock { $0 = validated }
     }
 
     /// Marks the log offline: every waiting and future append fails with `error`.
