@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PetrelCoordinatorTests",
-            dependencies: ["PetrelCoordinator", "PetrelStorage"],
+            dependencies: ["PetrelCoordinator", "PetrelStorage", "PetrelFormat", "PetrelTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
