@@ -7,8 +7,8 @@ import PetrelStorage
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
-        abstract: "Append to and read partition logs in a data directory, without a broker.",
-        subcommands: [Append.self, Read.self]
+        abstract: "Append to, read, compact and trim partition logs in a data directory, without a broker.",
+        subcommands: [Append.self, Read.self, LogCompactCommand.self, LogDeleteRecordsCommand.self]
     )
 
     struct Location: ParsableArguments {
@@ -68,6 +68,12 @@ struct LogCommand: ParsableCommand {
         @Option(help: "Compression codec of the batches: none, gzip, snappy, lz4 or zstd.")
         var compression: String = "none"
 
+        @Option(help: "A value exactly equal to this is written as a null value (a tombstone).")
+        var tombstoneValue: String?
+
+        @Option(help: "Segment size before a roll (segment.bytes) for a log this creates or opens.")
+        var segmentBytes: Int = LogConfig().segmentBytes
+
         func validate() throws {
             guard batchRecords > 0 else { throw ValidationError("--batch-records must be positive") }
             guard CompressionCodec(name: compression) != nil else { throw ValidationError("unknown compression '\(compression)'") }
@@ -77,6 +83,7 @@ struct LogCommand: ParsableCommand {
         func run() throws {
             var config = LogConfig()
             config.flushPolicy = fsync.policy
+            config.segmentBytes = segmentBytes
             let manager = try LogManager(dataDirectory: location.dataDir, defaultConfig: config)
             let log = try manager.logCreatingIfMissing(for: location.topicPartition, config: config)
             manager.startBackgroundTasks()
@@ -91,11 +98,12 @@ struct LogCommand: ParsableCommand {
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 for line in group {
                     var key: [UInt8]?
-                    var value = Array(line.utf8)
+                    var text = Substring(line)
                     if let keySeparator, let range = line.range(of: keySeparator) {
                         key = Array(line[..<range.lowerBound].utf8)
-                        value = Array(line[range.upperBound...].utf8)
+                        text = line[range.upperBound...]
                     }
+                    let value: [UInt8]? = tombstoneValue.map { String(text) == $0 } == true ? nil : Array(text.utf8)
                     builder.append(key: key, value: value, timestamp: now)
                 }
                 let info = try log.append(try builder.build())

@@ -24,10 +24,12 @@ public struct LogReadSlice {
     }
 }
 
-/// What reading one segment gave: `body`'s result, or that the offset is past its end.
+/// What reading one segment gave: `body`'s result, that the offset is past its end, or that
+/// from it the segment holds only batches without records.
 private enum ReadOutcome<R> {
     case read(R)
     case notInSegment
+    case onlyEmptyBatches
 }
 
 extension Log {
@@ -46,14 +48,23 @@ extension Log {
                 throw StorageError(.offsetOutOfRange(requested: fromOffset, logStartOffset: start, logEndOffset: end), path: directory)
             }
             var index = segmentIndex(holding: fromOffset)
+            // A segment holding nothing but batches compaction emptied is passed over for the
+            // next one with records, as a consumer would pass over it: a run of such segments
+            // would otherwise cost a fetch each, and librdkafka takes a fetch that yields no
+            // record as one too small, giving up after ten (MSG_SIZE_TOO_LARGE). Only when no
+            // record follows is the first of them returned, so the reader still moves on.
+            var onlyEmptyAt: Int?
+            var passOverEmpty = true
             while index < segments.count {
                 let segment = segments[index]
                 // `body` runs inside `withReadableBytes`, which keeps the segment's mapping alive
                 // until it returns: a handle cache evicting the segment meanwhile must not unmap
                 // the bytes `body` is reading.
                 var bodyError: (any Error)?
+                let skipEmpty = passOverEmpty && index < segments.count - 1
                 let outcome = try segment.withReadableBytes { (bytes, offsetIndex) throws(StorageError) -> ReadOutcome<R> in
                     guard let first = Segment.findBatch(holding: fromOffset, in: bytes, index: offsetIndex) else { return .notInSegment }
+                    if skipEmpty && Self.holdsOnlyEmptyBatches(bytes, from: first) { return .onlyEmptyBatches }
                     var endPosition = first.endPosition
                     while let next = BatchHeader(in: bytes, at: endPosition), next.endPosition - first.position <= maxBytes {
                         endPosition = next.endPosition
@@ -67,8 +78,18 @@ extension Log {
                     }
                 }
                 if let bodyError { throw bodyError }
-                if case let .read(result) = outcome { return result }
-                index += 1  // the offset falls in a gap past this segment's end
+                switch outcome {
+                case let .read(result): return result
+                case .onlyEmptyBatches: if onlyEmptyAt == nil { onlyEmptyAt = index }
+                case .notInSegment: break  // the offset falls in a gap past this segment's end
+                }
+                index += 1
+                if index == segments.count, let first = onlyEmptyAt {
+                    // No record after the emptied batches: return them after all.
+                    index = first
+                    passOverEmpty = false
+                    onlyEmptyAt = nil
+                }
             }
             return try body(LogReadSlice(bytes: UnsafeRawBufferPointer(start: nil, count: 0), firstBatchBaseOffset: nil,
                                          segmentBaseOffset: segments.last!.baseOffset, filePosition: segments.last!.publishedBytes,
@@ -82,6 +103,17 @@ extension Log {
     /// - Throws: `.offsetOutOfRange` outside [logStartOffset, logEndOffset].
     public func lease(fromOffset: Int64, maxBytes: Int) throws -> SegmentLease? {
         try read(fromOffset: fromOffset, maxBytes: maxBytes) { slice in slice.bytes.isEmpty ? nil : try slice.lease() }
+    }
+
+    /// Whether every batch from `first` to the end of `bytes` has no record (and none is a
+    /// control batch, which a transactional reader needs).
+    private static func holdsOnlyEmptyBatches(_ bytes: UnsafeRawBufferPointer, from first: BatchHeader) -> Bool {
+        var header: BatchHeader? = first
+        while let batch = header {
+            guard batch.recordsCount == 0 && !batch.isControl else { return false }
+            header = BatchHeader(in: bytes, at: batch.endPosition)
+        }
+        return true
     }
 
     /// Index of the last segment whose base offset is ≤ `offset` (the first one if none is).

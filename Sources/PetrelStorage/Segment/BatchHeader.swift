@@ -8,6 +8,10 @@ struct BatchHeader {
     let baseOffset: Int64
     let lastOffset: Int64
     let maxTimestamp: Int64
+    /// Records left in the batch: 0 for a batch compaction emptied (kept for its offsets and
+    /// its producer's sequence).
+    let recordsCount: Int32
+    let isControl: Bool
 
     /// Reads the header at `position` of `bytes`, or nil if a whole batch does not fit.
     init?(in bytes: UnsafeRawBufferPointer, at position: Int) {
@@ -21,6 +25,8 @@ struct BatchHeader {
         self.baseOffset = base.bigEndianInt64(at: RecordBatchLayout.baseOffsetPosition)
         self.lastOffset = baseOffset &+ Int64(base.bigEndianInt32(at: RecordBatchLayout.lastOffsetDeltaPosition))
         self.maxTimestamp = base.bigEndianInt64(at: RecordBatchLayout.maxTimestampPosition)
+        self.recordsCount = base.bigEndianInt32(at: RecordBatchLayout.recordsCountPosition)
+        self.isControl = UInt16(bitPattern: base.bigEndianInt16(at: RecordBatchLayout.attributesPosition)) & 0x20 != 0
     }
 
     var nextOffset: Int64 { lastOffset + 1 }

@@ -126,4 +126,46 @@ func fsckErrors(_ directory: String) throws -> [String] {
         #expect(results.reduce(0) { $0 + $1.keylessRecordsRemoved } > 100)
         #expect(try allRecords(log).filter { $0.offset < checkpoint! && $0.key == nil } == [])
     }
+
+    /// Segments compaction emptied (each left with one record-less batch) are passed over by a
+    /// read, which returns the next records instead: one fetch, not one per empty segment
+    /// (librdkafka gives up after ten fetches without a record, MSG_SIZE_TOO_LARGE).
+    @Test func aReadPassesOverSegmentsLeftWithOnlyEmptyBatches() throws {
+        let directory = TemporaryDirectory()
+        let (log, _) = try Log.open(directory: directory.path + "/t-0", config: compactedConfig(segmentBytes: 1024))
+        func write(round: Int) throws {
+            for key in 0..<10 {
+                var builder = RecordBatchBuilder()
+                builder.append(key: Array("k\(key)".utf8), value: Array("round \(round) \(String(repeating: "v", count: 60))".utf8), timestamp: 1)
+                try log.append(try builder.build())
+            }
+        }
+        for round in 0..<8 { try write(round: round) }
+        var checkpoint: Int64?
+        try compactFully(log, map: OffsetMap(memoryBytes: 1 << 16), nowMs: 1, checkpoint: &checkpoint)
+        let emptied = try log.segmentBaseOffsets.dropLast().filter { base in
+            try log.read(fromOffset: base, maxBytes: 1 << 20) { slice in
+                var reader = RecordBatchReader(slice.bytes)
+                var records = 0
+                while let batch = try reader.next() { records += Int(batch.recordsCount) }
+                return slice.segmentBaseOffset == base && records == 0
+            }
+        }
+        #expect(emptied.isEmpty, "no read from a segment start returns only empty batches while records follow")
+        let first = try log.read(fromOffset: 0, maxBytes: 1 << 20) { slice in
+            var reader = RecordBatchReader(slice.bytes)
+            return try reader.next()?.recordsCount
+        }
+        #expect(first != nil && first! > 0)
+        #expect(try allRecords(log).count == 10 + log.logEndOffset - log.segmentBaseOffsets.last!)
+        // With no record after them (every record cut away), the emptied batches are returned
+        // after all: the reader still moves on.
+        try log.truncate(removingFrom: try allRecords(log).first!.offset)
+        let end = try log.read(fromOffset: 0, maxBytes: 100) { slice in
+            var reader = RecordBatchReader(slice.bytes)
+            return (slice.bytes.count, try reader.next()?.recordsCount)
+        }
+        #expect(end.0 > 0 && end.1 == 0)
+    }
 }
+
