@@ -118,7 +118,7 @@ extension ReplicaManager {
         let limit = read.bytes == 0 ? max(1, min(Int(request.partitionMaxBytes), budget)) : min(Int(request.partitionMaxBytes), budget)
         if request.fetchOffset < end && limit > 0 {
             do {
-                file = try log.read(fromOffset: request.fetchOffset, maxBytes: limit) { slice -> FileSlice? in
+                file = try log.read(fromOffset: request.fetchOffset, maxBytes: limit, passingOverEmptySegments: true) { slice -> FileSlice? in
                     // The first batch always; later ones only within the limit.
                     guard !slice.bytes.isEmpty, read.bytes == 0 || slice.bytes.count <= limit else { return nil }
                     // Leased while the log's read lock holds the segment: retention or a

@@ -39,7 +39,12 @@ extension Log {
     /// Readers see only acknowledged (published) batches, never a torn one. The bytes are lent,
     /// not copied, and stay valid until `body` returns.
     /// - Throws: `.offsetOutOfRange` outside [logStartOffset, logEndOffset].
-    public func read<R>(fromOffset: Int64, maxBytes: Int, _ body: (LogReadSlice) throws -> R) throws -> R {
+    ///
+    /// With `passingOverEmptySegments` (a consumer's fetch), a segment that holds from
+    /// `fromOffset` on only batches compaction emptied is passed over for the next one with
+    /// records (see below); without it (producer-state replay, tools), every batch is returned.
+    public func read<R>(fromOffset: Int64, maxBytes: Int, passingOverEmptySegments: Bool = false,
+                        _ body: (LogReadSlice) throws -> R) throws -> R {
         precondition(maxBytes >= 0, "maxBytes cannot be negative")
         return try structureLock.withReadLock { () throws -> R in
             let end = logEndOffset
@@ -54,7 +59,7 @@ extension Log {
             // record as one too small, giving up after ten (MSG_SIZE_TOO_LARGE). Only when no
             // record follows is the first of them returned, so the reader still moves on.
             var onlyEmptyAt: Int?
-            var passOverEmpty = true
+            var passOverEmpty = passingOverEmptySegments
             while index < segments.count {
                 let segment = segments[index]
                 // `body` runs inside `withReadableBytes`, which keeps the segment's mapping alive
