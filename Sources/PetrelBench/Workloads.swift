@@ -67,6 +67,7 @@ enum Workloads {
         list.append(Workload(name: "recovery-unclean", description: "unclean recovery scan of a multi-GB log, cold", run: recovery))
         list.append(Workload(name: "open-clean-segments", description: "clean open of many segments", run: cleanOpen))
         list.append(Workload(name: "fsck", description: "fsck of a page-cached log directory", run: fsck))
+        list += CompactionBenchmarks.workloads()
         return list
     }
 

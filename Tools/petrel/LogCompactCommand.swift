@@ -67,12 +67,23 @@ struct LogCompactCommand: ParsableCommand {
                 "offsetMapFilled": result.offsetMapFilled, "dirtyBytesRead": result.dirtyBytesRead, "bytesRead": result.bytesRead,
                 "bytesWritten": result.bytesWritten, "segmentsCleaned": result.segmentsCleaned, "recordsRemoved": result.recordsRemoved,
                 "tombstonesRemoved": result.tombstonesRemoved, "aborted": result.abortedBecause ?? NSNull(),
+                "peakRSSBytes": Self.peakRSSBytes(),
             ]
             let json = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
             FileHandle.standardOutput.write(json + Data("\n".utf8))
             if !result.offsetMapFilled || result.abortedBecause != nil { break }
         }
         try manager.close()
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), for `petrel bench`'s memory figure.
+    /// Not getrusage's `ru_maxrss`: on Linux that keeps the peak of the process image before
+    /// `exec`, which for a child of a large parent is the parent's.
+    static func peakRSSBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
+        return kilobytes * 1024
     }
 
     /// For crash tests: `PETREL_CLEANER_KILL_AT=<step>` (a `CleanerStep` name) kills the process
