@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PetrelBrokerTests",
-            dependencies: ["PetrelBroker", "PetrelStorage", "PetrelProtocol", "PetrelCoordinator", "PetrelFormat", "PetrelTestSupport"],
+            dependencies: ["PetrelBroker", "PetrelStorage", "PetrelProtocol", "PetrelCoordinator", "PetrelFormat", "PetrelRepair", "PetrelTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

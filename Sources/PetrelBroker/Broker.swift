@@ -19,6 +19,8 @@ public final class Broker: Sendable {
     public let clusterId: String
     let store: any MetadataStore
     let topics: TopicRegistry
+    /// The broker's settings, static and altered at run time.
+    let settings: BrokerSettings
     let executor: StorageExecutor
     let purgatory: Purgatory
     let replicaManager: ReplicaManager
@@ -51,20 +53,23 @@ public final class Broker: Sendable {
         // broker's defaults instead. A new data directory is made by the LogManager (with its
         // parent fsynced); until then the metadata files simply do not exist.
         let storedConfigs = try LocalMetadataStore.storedConfigs(directory: config.dataDirectory, io: io)
+        // So are the broker settings altered at run time: the logs open with them too.
+        let running = try DynamicBrokerSettings.effective(fitted, LocalMetadataStore.storedBrokerConfigs(directory: config.dataDirectory, io: io))
         var logConfigs: [String: LogConfig] = [:]
         for (topic, configs) in storedConfigs {
-            do { logConfigs[topic] = try TopicConfigs.logConfig(configs, base: config.log) } catch {
+            do { logConfigs[topic] = try TopicConfigs.logConfig(configs, base: running.log) } catch {
                 throw StorageError(.corrupt(reason: "topic \(topic): \(error.message)"), path: "\(config.dataDirectory)/\(BrokerStateFiles.topicsName)")
             }
         }
-        let defaultLog = config.log
-        manager = try LogManager(dataDirectory: config.dataDirectory, defaultConfig: config.log, io: io,
+        let defaultLog = running.log
+        manager = try LogManager(dataDirectory: config.dataDirectory, defaultConfig: running.log, io: io,
                                  configForTopic: { logConfigs[$0] ?? defaultLog })
         recoveryCounters = Self.logRecovery(manager, logger: logger)
         store = try LocalMetadataStore(directory: config.dataDirectory, nodeId: config.nodeId, io: io, partitionsOnDisk: manager.partitions, logger: logger)
         clusterId = store.clusterId
         let gate = workGate
-        topics = try TopicRegistry(config: fitted, manager: manager, store: store, io: io, logger: logger,
+        settings = try BrokerSettings(staticConfig: fitted, store: store)
+        topics = try TopicRegistry(config: running, manager: manager, store: store, io: io, logger: logger,
                                    isStopping: { gate.isStopping || Task.isCancelled })
         executor = StorageExecutor(threads: fitted.storageThreads, queuedJobsMax: fitted.storageQueuedJobsMax)
         purgatory = Purgatory()
@@ -76,12 +81,12 @@ public final class Broker: Sendable {
         groups = GroupCoordinator(config: fitted.groups, scheduler: TaskScheduler(), writer: writer)
         let offsetsTopic = OffsetsTopic(name: fitted.groups.offsetsTopic, partitions: fitted.groups.offsetsTopicPartitions, topics: topics,
                                         executor: executor, logger: logger)
-        router = RequestRouter(handlers: Self.handlers(config: fitted, clusterId: clusterId, topics: topics, executor: executor,
+        router = RequestRouter(handlers: Self.handlers(config: fitted, settings: settings, clusterId: clusterId, topics: topics, executor: executor,
                                                        replicaManager: replicaManager, store: store, logger: logger)
                                + Self.groupHandlers(groups: groups, offsetsTopic: offsetsTopic, topics: topics, node: Self.node(config: fitted, clusterId: clusterId)))
         try offsetsTopic.compactIfMadeBeforeCompaction()
         manager.startBackgroundTasks(retentionCheckIntervalMs: config.retentionCheckIntervalMs)
-        try manager.startCleaner(config: fitted.cleaner)
+        try manager.startCleaner(config: running.cleaner)
     }
 
     /// The consumer-group APIs, served by the group coordinator.
@@ -107,10 +112,10 @@ public final class Broker: Sendable {
     }
 
     /// Every API the broker serves, each by its handler.
-    static func handlers(config: BrokerConfig, clusterId: String, topics: TopicRegistry, executor: StorageExecutor,
+    static func handlers(config: BrokerConfig, settings: BrokerSettings, clusterId: String, topics: TopicRegistry, executor: StorageExecutor,
                          replicaManager: ReplicaManager, store: any MetadataStore, logger: Logger) -> [any RequestHandler] {
         let node = Self.node(config: config, clusterId: clusterId)
-        let descriptions = ConfigDescriptions(config: config, topics: topics, advertisedHost: node.host, advertisedPort: node.port)
+        let descriptions = ConfigDescriptions(settings: settings, topics: topics, advertisedHost: node.host, advertisedPort: node.port)
         return [
             ProduceHandler(topics: topics, replicaManager: replicaManager, executor: executor),
             FetchHandler(replicaManager: replicaManager),
@@ -121,8 +126,8 @@ public final class Broker: Sendable {
             InitProducerIdHandler(store: store, executor: executor, logger: logger),
             OffsetForLeaderEpochHandler(replicaManager: replicaManager),
             DescribeConfigsHandler(topics: topics, descriptions: descriptions),
-            AlterConfigsHandler(topics: topics, executor: executor),
-            IncrementalAlterConfigsHandler(topics: topics, executor: executor, descriptions: descriptions),
+            AlterConfigsHandler(topics: topics, settings: settings, executor: executor),
+            IncrementalAlterConfigsHandler(topics: topics, settings: settings, executor: executor, descriptions: descriptions),
             DeleteRecordsHandler(replicaManager: replicaManager, executor: executor, partitionsMax: config.requestPartitionsMax),
             CreatePartitionsHandler(topics: topics, executor: executor),
         ]

@@ -102,7 +102,7 @@ public struct LogDirectoryChecker {
             quarantineDirectoryName,
             // The broker's own files beside the partitions.
             BrokerStateFiles.clusterMetadataName, BrokerStateFiles.producerIdBlockName, BrokerStateFiles.topicConfigsName,
-            BrokerStateFiles.topicsName,
+            BrokerStateFiles.topicsName, BrokerStateFiles.brokerConfigsName,
         ]
         return known.contains(name) || (isDirectory && LogDirectoryFiles.isInactivePartitionDirectory(name))
     }
@@ -116,6 +116,7 @@ public struct LogDirectoryChecker {
             (BrokerStateFiles.clusterMetadataName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.clusterId(parsing: bytes, path: path) }),
             (BrokerStateFiles.producerIdBlockName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.nextProducerId(parsing: bytes, path: path) }),
             (BrokerStateFiles.topicsName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.topics(parsing: bytes, path: path) }),
+            (BrokerStateFiles.brokerConfigsName, { bytes, path throws(StorageError) in _ = try BrokerStateFiles.brokerConfigs(parsing: bytes, path: path) }),
         ]
         for (name, parse) in parsers {
             let file = "\(path)/\(name)"

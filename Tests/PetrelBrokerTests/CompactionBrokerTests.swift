@@ -2,6 +2,7 @@ import Foundation
 @testable import PetrelBroker
 import PetrelFormat
 import PetrelProtocol
+import PetrelRepair
 import PetrelStorage
 import PetrelTestSupport
 import Testing
@@ -199,4 +200,62 @@ import Testing
         #expect(all.errorCode == .none && all.lowWatermark == 100, "-1 is the high watermark")
         try broker.close()
     }
+
+    /// Broker settings altered at run time (a node's own and the cluster default): applied to
+    /// the open logs of topics without overrides, shown with their dynamic source, kept across a
+    /// restart; settings that cannot change at run time are refused, naming them.
+    @Test func brokerSettingsAlteredAtRunTimeApplyToTopicsWithoutOverrides() async throws {
+        var broker = try Broker(config: config())
+        var client = InProcessClient(broker: broker)
+        #expect(try await createTopic(client, "plain", configs: [:]) == .none)
+        #expect(try await createTopic(client, "own", configs: ["retention.ms": "5000"]) == .none)
+        let node: AlterConfigsResponse = try await client.send(AlterConfigsRequest(resources: [
+            .init(resourceType: 4, resourceName: "1", configs: [.init(name: "log.retention.ms", value: "123456"),
+                                                                .init(name: "sasl.kerberos.min.time.before.relogin", value: "58000")]),
+        ]))
+        #expect(node.responses[0].errorCode == .none, "\(node.responses[0].errorMessage ?? "")")
+        let clusterDefault: IncrementalAlterConfigsResponse = try await client.send(IncrementalAlterConfigsRequest(resources: [
+            .init(resourceType: 4, resourceName: "", configs: [.init(name: "log.cleaner.min.cleanable.ratio", configOperation: 0, value: "0.2")]),
+        ]))
+        #expect(clusterDefault.responses[0].errorCode == .none, "\(clusterDefault.responses[0].errorMessage ?? "")")
+        let plain = try #require(broker.manager.log(for: TopicPartition(topic: "plain", partition: 0)))
+        let own = try #require(broker.manager.log(for: TopicPartition(topic: "own", partition: 0)))
+        #expect(plain.config.retentionMs == 123_456 && plain.config.minCleanableDirtyRatio == 0.2, "applied to the open log")
+        #expect(own.config.retentionMs == 5_000, "a topic's own override wins")
+        let bad: AlterConfigsResponse = try await client.send(AlterConfigsRequest(resources: [
+            .init(resourceType: 4, resourceName: "1", configs: [.init(name: "log.retention.ms", value: "soon")]),
+        ]))
+        #expect(bad.responses[0].errorCode == .invalidConfig && bad.responses[0].errorMessage?.contains("log.retention.ms") == true)
+        let fixed: AlterConfigsResponse = try await client.send(AlterConfigsRequest(resources: [
+            .init(resourceType: 4, resourceName: "1", configs: [.init(name: "num.io.threads", value: "4")]),
+        ]))
+        #expect(fixed.responses[0].errorCode == .invalidConfig && fixed.responses[0].errorMessage?.contains("num.io.threads") == true)
+        #expect(plain.config.retentionMs == 123_456, "a refused change changes nothing")
+        func described(_ type: Int8, _ name: String) async throws -> [String: (String?, Int8, Bool)] {
+            let response: DescribeConfigsResponse = try await client.send(DescribeConfigsRequest(resources: [.init(resourceType: type, resourceName: name, configurationKeys: nil)]))
+            return Dictionary(uniqueKeysWithValues: response.results[0].configs.map { ($0.name, ($0.value, $0.configSource, $0.readOnly)) })
+        }
+        let topic = try await described(2, "plain")
+        #expect(topic["retention.ms"]?.0 == "123456" && topic["retention.ms"]?.1 == 2, "DYNAMIC_BROKER_CONFIG")
+        #expect(topic["min.cleanable.dirty.ratio"]?.0 == "0.2" && topic["min.cleanable.dirty.ratio"]?.1 == 3, "DYNAMIC_DEFAULT_BROKER_CONFIG")
+        let brokerEntries = try await described(4, "1")
+        #expect(brokerEntries["log.retention.ms"]?.0 == "123456" && brokerEntries["log.retention.ms"]?.1 == 2 && brokerEntries["log.retention.ms"]?.2 == false)
+        #expect(brokerEntries["sasl.kerberos.min.time.before.relogin"]?.0 == "58000")
+        #expect(brokerEntries["node.id"]?.2 == true, "a setting that cannot change is read-only")
+        try broker.close()
+        #expect(try LogDirectoryChecker(path: directory.path + "/data").check().findings.filter { $0.file.hasSuffix("broker-configs") } .isEmpty)
+
+        broker = try Broker(config: config())
+        client = InProcessClient(broker: broker)
+        let reopened = try #require(broker.manager.log(for: TopicPartition(topic: "plain", partition: 0)))
+        #expect(reopened.config.retentionMs == 123_456 && reopened.config.minCleanableDirtyRatio == 0.2, "kept across a restart")
+        // Removing the node's setting goes back to the static default.
+        let removed: IncrementalAlterConfigsResponse = try await client.send(IncrementalAlterConfigsRequest(resources: [
+            .init(resourceType: 4, resourceName: "1", configs: [.init(name: "log.retention.ms", configOperation: 1, value: nil)]),
+        ]))
+        #expect(removed.responses[0].errorCode == .none)
+        #expect(reopened.config.retentionMs == LogConfig().retentionMs)
+        try broker.close()
+    }
 }
+

@@ -14,8 +14,10 @@ struct ConfigDescriptions: Sendable {
         var type: Int8
     }
 
-    let config: BrokerConfig
+    let settings: BrokerSettings
     let topics: TopicRegistry
+    /// The static settings (start-up), for the broker id and what was given.
+    var config: BrokerConfig { settings.staticConfig }
     let advertisedHost: String
     let advertisedPort: Int32
 
@@ -27,9 +29,17 @@ struct ConfigDescriptions: Sendable {
         }
     }
 
+    /// Where a broker setting's value comes from: this node's dynamic setting
+    /// (DYNAMIC_BROKER_CONFIG, 2), the cluster's (DYNAMIC_DEFAULT_BROKER_CONFIG, 3), the
+    /// properties given at start-up (STATIC_BROKER_CONFIG, 4), or the default (DEFAULT_CONFIG, 5).
+    func source(ofBrokerSetting name: String, _ dynamic: BrokerStateFiles.DynamicBrokerConfigs) -> Int8 {
+        if dynamic.node[name] != nil { return 2 }
+        if dynamic.clusterDefault[name] != nil { return 3 }
+        return config.givenSettings.contains(name) ? 4 : 5
+    }
+
     /// A topic's settings, each with where its value comes from: the topic's override
-    /// (TOPIC_CONFIG, 1), the broker's setting given at start-up (STATIC_BROKER_CONFIG, 4), or
-    /// the default (DEFAULT_CONFIG, 5).
+    /// (TOPIC_CONFIG, 1), else the broker setting it defaults to (`source(ofBrokerSetting:)`).
     func topic(_ name: String) -> [Entry] {
         let overrides = topics.overrides(of: name)
         let log = topics.logConfig(of: name)
@@ -54,8 +64,9 @@ struct ConfigDescriptions: Sendable {
             ("segment.index.bytes", "log.index.size.max.bytes", String(log.segmentIndexBytes), 3),
             ("segment.ms", "log.roll.ms", String(log.segmentMs), 5),
         ]
+        let dynamic = settings.dynamic
         var entries = effective.map { name, brokerName, value, type in
-            let source: Int8 = overrides[name] != nil ? 1 : (brokerName.map(config.givenSettings.contains) ?? false) ? 4 : 5
+            let source: Int8 = overrides[name] != nil ? 1 : brokerName.map { self.source(ofBrokerSetting: $0, dynamic) } ?? 5
             return Entry(name: name, value: overrides[name] ?? value, source: source, type: type)
         }
         for (name, value) in overrides.sorted(by: { $0.key < $1.key }) where !effective.contains(where: { $0.0 == name }) {
@@ -64,12 +75,15 @@ struct ConfigDescriptions: Sendable {
         return entries
     }
 
-    /// Every broker setting. Read-only: no setting can be changed at run time yet (no
-    /// AlterConfigs).
+    /// Every broker setting, with the values in force now; those `DynamicBrokerSettings`
+    /// applies are not read-only. Dynamic settings kept without effect (SASL, TLS) are listed too.
     var broker: [Entry] {
-        let log = config.log
+        let running = settings.effective
+        let dynamic = settings.dynamic
+        let config = running
+        let log = running.log
         let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
-        let settings: [(String, String, Int8)] = [
+        let listed: [(String, String, Int8)] = [
             ("advertised.listeners", "PLAINTEXT://\(advertisedHost):\(advertisedPort)", 7),
             ("auto.create.topics.enable", String(config.autoCreateTopics), 1),
             ("broker.id", String(config.nodeId), 3),
@@ -117,8 +131,13 @@ struct ConfigDescriptions: Sendable {
             ("queued.max.request.bytes", config.queuedRequestBytesMax == Int.max ? "-1" : String(config.queuedRequestBytesMax), 5),
             ("socket.request.max.bytes", String(config.requestBytesMax), 3),
         ]
-        return settings.map {
-            Entry(name: $0.0, value: $0.1, readOnly: true, source: config.givenSettings.contains($0.0) ? 4 : 5, type: $0.2)
+        var entries = listed.map {
+            Entry(name: $0.0, value: $0.1, readOnly: !DynamicBrokerSettings.applied.contains($0.0), source: source(ofBrokerSetting: $0.0, dynamic), type: $0.2)
         }
+        let kept = dynamic.clusterDefault.merging(dynamic.node) { $1 }.filter { DynamicBrokerSettings.isKeptWithoutEffect($0.key) }
+        for (name, value) in kept.sorted(by: { $0.key < $1.key }) {
+            entries.append(Entry(name: name, value: value, source: source(ofBrokerSetting: name, dynamic), type: 2))
+        }
+        return entries.sorted { $0.name < $1.name }
     }
 }

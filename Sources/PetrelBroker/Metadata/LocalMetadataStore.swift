@@ -16,6 +16,7 @@ final class LocalMetadataStore: MetadataStore {
     private let io: any FileIO
     private let producerIds: ProducerIds
     private let records: Locked<[String: BrokerStateFiles.TopicRecord]>
+    private let dynamicConfigs: Locked<BrokerStateFiles.DynamicBrokerConfigs>
 
     var topicsPath: String { "\(directory)/\(BrokerStateFiles.topicsName)" }
 
@@ -40,6 +41,24 @@ final class LocalMetadataStore: MetadataStore {
             }
         }
         records = Locked(Dictionary(uniqueKeysWithValues: stored.map { ($0.name, $0) }))
+        dynamicConfigs = Locked(try Self.storedBrokerConfigs(directory: directory, io: io))
+    }
+
+    /// The broker settings altered at run time, read before the logs are opened.
+    static func storedBrokerConfigs(directory: String, io: any FileIO) throws(StorageError) -> BrokerStateFiles.DynamicBrokerConfigs {
+        let path = "\(directory)/\(BrokerStateFiles.brokerConfigsName)"
+        guard io.exists(path) else { return BrokerStateFiles.DynamicBrokerConfigs() }
+        return try BrokerStateFiles.brokerConfigs(parsing: io.readSmallFile(path, bytesMax: 1 << 20), path: path)
+    }
+
+    func brokerConfigs() -> BrokerStateFiles.DynamicBrokerConfigs { dynamicConfigs.withLock { $0 } }
+
+    func put(brokerConfigs configs: BrokerStateFiles.DynamicBrokerConfigs) throws(StorageError) {
+        try dynamicConfigs.withLock { (current) throws(StorageError) in
+            guard configs != current else { return }
+            try io.writeFileAtomically("\(directory)/\(BrokerStateFiles.brokerConfigsName)", bytes: BrokerStateFiles.encode(brokerConfigs: configs))
+            current = configs
+        }
     }
 
     /// Records for partition directories and the old `topic-configs` overrides.

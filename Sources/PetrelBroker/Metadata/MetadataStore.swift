@@ -16,6 +16,12 @@ protocol MetadataStore: Sendable {
     /// Removes a topic's record (its partitions are gone).
     func remove(topic name: String) throws(StorageError)
 
+    /// The broker settings altered at run time.
+    func brokerConfigs() -> BrokerStateFiles.DynamicBrokerConfigs
+
+    /// Replaces the broker settings altered at run time.
+    func put(brokerConfigs: BrokerStateFiles.DynamicBrokerConfigs) throws(StorageError)
+
     /// A producer id never handed out before, even across crashes.
     func nextProducerId() throws(StorageError) -> Int64
 }

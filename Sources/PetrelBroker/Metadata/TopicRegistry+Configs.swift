@@ -12,7 +12,7 @@ extension TopicRegistry {
                 throw TopicChangeError(code: .unknownTopicOrPartition, message: "no topic \(name)")
             }
             let logConfig: LogConfig
-            do throws(TopicConfigs.Invalid) { logConfig = try TopicConfigs.logConfig(overrides, base: config.log) } catch {
+            do throws(TopicConfigs.Invalid) { logConfig = try TopicConfigs.logConfig(overrides, base: logDefaults) } catch {
                 throw TopicChangeError(code: .invalidConfig, message: error.message)
             }
             guard !validateOnly, record.configs != overrides else { return }
@@ -28,6 +28,26 @@ extension TopicRegistry {
             // A lower dirty ratio or a shorter lag may make a log cleanable now.
             manager.cleaner?.wakeUp()
             logger.info("topic \(name) configs are now \(overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))")
+        }
+    }
+}
+
+extension TopicRegistry {
+    /// New log defaults (a broker setting altered at run time): every topic's logs take their
+    /// overrides over them, at once.
+    func replaceLogDefaults(_ defaults: LogConfig) throws(TopicChangeError) {
+        try topicChanges.withLock { (_) throws(TopicChangeError) in
+            logDefaultsValue.withLock { $0 = defaults }
+            for name in names {
+                guard let info = info(name) else { continue }
+                let config = logConfig(of: name)
+                for partition in 0..<info.partitions {
+                    do throws(StorageError) { try manager.log(for: TopicPartition(topic: name, partition: partition))?.updateConfig(config) } catch {
+                        throw TopicChangeError(code: .invalidConfig, message: "\(name)-\(partition): \(error)")
+                    }
+                }
+            }
+            manager.cleaner?.wakeUp()
         }
     }
 }

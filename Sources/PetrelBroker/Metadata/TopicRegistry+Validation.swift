@@ -52,7 +52,7 @@ extension TopicRegistry {
             guard !value.contains("\n"), !value.contains("\r") else { throw refused(.invalidConfig, "config \(entry.name) has a line break in its value") }
             overrides[entry.name] = value
         }
-        do throws(TopicConfigs.Invalid) { _ = try TopicConfigs.logConfig(overrides, base: config.log) } catch {
+        do throws(TopicConfigs.Invalid) { _ = try TopicConfigs.logConfig(overrides, base: logDefaults) } catch {
             throw refused(.invalidConfig, error.message)
         }
         return TopicSpec(partitions: partitions, configs: overrides)

@@ -36,6 +36,9 @@ final class TopicRegistry: Sendable {
     /// Serialises topic creation, growth and deletion: two concurrent auto-creations of one
     /// topic must not draw two topic ids.
     let topicChanges = Locked<Void>(())
+    /// The log settings of a topic without overrides: the broker's, with its dynamic settings.
+    let logDefaultsValue: Locked<LogConfig>
+    var logDefaults: LogConfig { logDefaultsValue.withLock { $0 } }
     /// Told when partitions become visible (created or grown): leadership watchers.
     private let onPartitionsCreated = Locked<(@Sendable (String, Range<Int32>) -> Void)?>(nil)
 
@@ -50,6 +53,7 @@ final class TopicRegistry: Sendable {
     init(config: BrokerConfig, manager: LogManager, store: any MetadataStore, io: any FileIO, logger: Logger,
          isStopping: @escaping @Sendable () -> Bool) throws {
         self.config = config
+        logDefaultsValue = Locked(config.log)
         self.manager = manager
         self.store = store
         self.logger = logger
@@ -68,7 +72,7 @@ final class TopicRegistry: Sendable {
                 let missing = partitions.filter { manager.log(for: $0) == nil }
                 if !missing.isEmpty {
                     logger.warning("topic \(record.name) lacks partitions \(missing.map(\.partition)); creating them (a creation was interrupted, or a directory removed)")
-                    let logConfig = try TopicConfigs.logConfig(record.configs, base: config.log)
+                    let logConfig = try TopicConfigs.logConfig(record.configs, base: logDefaults)
                     for partition in missing { try manager.createLog(for: partition, topicId: record.topicId, config: logConfig) }
                 }
                 visible.withLock { $0[record.name] = TopicInfo(partitions: record.partitions, topicId: record.topicId, isInternal: record.isInternal) }
@@ -101,8 +105,8 @@ final class TopicRegistry: Sendable {
     /// The log settings of a topic's partitions: its overrides over the broker's.
     func logConfig(of name: String) -> LogConfig {
         let topicOverrides = overrides(of: name)
-        guard !topicOverrides.isEmpty else { return config.log }
-        do { return try TopicConfigs.logConfig(topicOverrides, base: config.log) } catch {
+        guard !topicOverrides.isEmpty else { return logDefaults }
+        do { return try TopicConfigs.logConfig(topicOverrides, base: logDefaults) } catch {
             preconditionFailure("stored overrides of topic \(name) were validated when stored: \(error)")
         }
     }
@@ -128,7 +132,7 @@ final class TopicRegistry: Sendable {
         try topicChanges.withLock { _ throws -> TopicInfo in
             if let existing = info(name) { return existing }
             try checkPartitionBudget(adding: Int(partitions))
-            let logConfig = try TopicConfigs.logConfig(configs, base: config.log)
+            let logConfig = try TopicConfigs.logConfig(configs, base: logDefaults)
             var generator = SystemRandomNumberGenerator()
             let topicId = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
             try store.put(BrokerStateFiles.TopicRecord(name: name, topicId: topicId, partitions: partitions, isInternal: isInternal, configs: configs))

@@ -32,7 +32,11 @@ public final class LogCleaner: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
     private let threadsRunning = DispatchGroup()
-    private let throttle: CleanerThrottle?
+    /// `log.cleaner.io.max.bytes.per.second` and `log.cleaner.backoff.ms`, which a broker may
+    /// change at run time (`update`).
+    private let throttleValue: Mutex<CleanerThrottle?>
+    private let backoffMsValue: Atomic<Int64>
+    private var throttle: CleanerThrottle? { throttleValue.withLock { $0 } }
     /// Hooks for every pass (tests and `petrel log compact`'s crash points).
     public let hooks: CleanerHooks?
 
@@ -52,7 +56,8 @@ public final class LogCleaner: @unchecked Sendable {
         self.io = io
         self.logs = logs
         self.hooks = hooks
-        throttle = config.ioMaxBytesPerSecond.map { CleanerThrottle(bytesPerSecond: $0) }
+        throttleValue = Mutex(config.ioMaxBytesPerSecond.map { CleanerThrottle(bytesPerSecond: $0) })
+        backoffMsValue = Atomic(config.backoffMs)
         // Unreadable counts as empty: every compacted log is cleaned from its start once more,
         // which costs time and loses nothing.
         state.checkpoints = (try? OffsetCheckpointFile(path: checkpointPath, io: io).read()) ?? [:]
@@ -73,7 +78,7 @@ public final class LogCleaner: @unchecked Sendable {
                 let map = OffsetMap(memoryBytes: config.mapBytesPerThread)
                 while !stopping.load(ordering: .acquiring) {
                     let worked = runDirtiest(map: map, nowMs: Log.nowMs())
-                    if !worked { _ = wake.wait(timeout: .now() + .milliseconds(Int(config.backoffMs))) }
+                    if !worked { _ = wake.wait(timeout: .now() + .milliseconds(Int(clamping: backoffMsValue.load(ordering: .relaxed)))) }
                 }
                 threadsRunning.leave()
             }
@@ -89,6 +94,14 @@ public final class LogCleaner: @unchecked Sendable {
         for log in logs().values { log.cleaningGeneration.add(1, ordering: .acquiringAndReleasing) }
         for _ in 0..<config.threads { wake.signal() }
         threadsRunning.wait()
+    }
+
+    /// Applies new `log.cleaner.io.max.bytes.per.second` (nil: no bound) and
+    /// `log.cleaner.backoff.ms`: the next batch a pass reads is held to the new rate.
+    public func update(ioMaxBytesPerSecond: Double?, backoffMs: Int64) {
+        throttleValue.withLock { $0 = ioMaxBytesPerSecond.map { CleanerThrottle(bytesPerSecond: $0) } }
+        backoffMsValue.store(backoffMs, ordering: .relaxed)
+        wakeUp()
     }
 
     /// Wakes a sleeping thread (a config change, a test).
