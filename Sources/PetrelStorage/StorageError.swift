@@ -36,6 +36,9 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case outOfOrderSequence(producerId: Int64, sequence: Int32, expected: Int32)
         /// A batch from an older epoch of a producer than the one the log has seen (fenced).
         case invalidProducerEpoch(producerId: Int64, epoch: Int16, currentEpoch: Int16)
+        /// Records without a key sent to a compacted log, by their index in their batch
+        /// (Kafka's per-record errors, which a producer reports record by record).
+        case recordsWithoutKey(recordIndexes: [Int32])
     }
 
     public var code: Code
@@ -74,6 +77,8 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case let .duplicatePartitionDirectory(other): text = "the same directory as \(other): a partition directory is opened once"
         case let .outOfOrderSequence(producer, sequence, expected):
             text = "producer \(producer): sequence \(sequence) out of order, expected \(expected)"
+        case let .recordsWithoutKey(indexes):
+            text = "a compacted topic cannot accept a record without a key (records \(indexes.prefix(3).map(String.init).joined(separator: ", "))\(indexes.count > 3 ? ", …" : ""))"
         case let .invalidProducerEpoch(producer, epoch, current):
             text = "producer \(producer): epoch \(epoch) is older than the current \(current)"
         }

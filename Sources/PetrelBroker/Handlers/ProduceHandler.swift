@@ -34,7 +34,9 @@ struct ProduceHandler: RequestHandler {
             .init(name: topic.name, partitionResponses: zip(topic.partitionData, results).map { partition, result in
                 let result = result ?? appended.next()!
                 return .init(index: partition.index, errorCode: result.errorCode, baseOffset: result.baseOffset,
-                             logStartOffset: result.logStartOffset, errorMessage: result.errorMessage)
+                             logStartOffset: result.logStartOffset,
+                             recordErrors: result.recordErrors.map { .init(batchIndex: $0.index, batchIndexErrorMessage: $0.message) },
+                             errorMessage: result.errorMessage)
             })
         }))
     }

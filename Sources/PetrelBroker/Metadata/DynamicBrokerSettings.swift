@@ -2,10 +2,11 @@ import PetrelStorage
 
 /// The broker settings that may change at run time (AlterConfigs and IncrementalAlterConfigs on a
 /// broker resource), as Kafka's `DynamicBrokerConfig` allows: the topics' log defaults and the
-/// cleaner's throttle and back-off, applied to open logs at once; and the listeners' SASL and
-/// TLS settings, kept and shown but without effect (Petrel has no SASL or TLS listener yet, so
-/// they change nothing a client relies on). Any other setting is refused with INVALID_CONFIG
-/// naming it, never accepted and ignored.
+/// cleaner's throttle and back-off, applied to open logs at once; and, kept and shown but without
+/// effect, the listeners' SASL and TLS settings (Petrel has no SASL or TLS listener yet) and
+/// Kafka's thread-pool sizes (Petrel sizes its own pools, `petrel.storage.threads`): none of them
+/// changes anything a client relies on. Any other setting is refused with INVALID_CONFIG naming
+/// it, never accepted and ignored.
 enum DynamicBrokerSettings {
     /// Applied when altered. (Flush settings are left out: `log.flush.interval.messages` and
     /// `.ms` make one policy together, which a change of one alone would not keep.)
@@ -16,8 +17,11 @@ enum DynamicBrokerSettings {
         "log.cleaner.io.max.bytes.per.second", "log.cleaner.backoff.ms",
     ]
 
+    static let threadPools: Set<String> = ["background.threads", "num.io.threads", "num.network.threads", "num.replica.fetchers",
+                                           "num.recovery.threads.per.data.dir"]
+
     static func isKeptWithoutEffect(_ name: String) -> Bool {
-        name.hasPrefix("sasl.") || name.hasPrefix("ssl.") || name.hasPrefix("listener.name.")
+        name.hasPrefix("sasl.") || name.hasPrefix("ssl.") || name.hasPrefix("listener.name.") || threadPools.contains(name)
     }
 
     /// The broker's settings with `dynamic` over the static ones (a node's own over the cluster

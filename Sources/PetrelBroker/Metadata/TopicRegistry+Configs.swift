@@ -60,7 +60,8 @@ enum ConfigOperation: Int8 {
     case subtract = 3
 
     /// Settings whose value is a comma-separated list, the only ones APPEND and SUBTRACT apply to.
-    static let listSettings: Set<String> = ["cleanup.policy", "leader.replication.throttled.replicas", "follower.replication.throttled.replicas"]
+    static let listSettings: Set<String> = ["cleanup.policy", "log.cleanup.policy", "leader.replication.throttled.replicas",
+                                            "follower.replication.throttled.replicas"]
 
     /// `overrides` after this operation on `name`; `current` is the setting's effective value
     /// (an override or the default), which APPEND and SUBTRACT start from.

@@ -18,6 +18,13 @@ extension ReplicaManager {
         var errorMessage: String?
         var baseOffset: Int64 = -1
         var logStartOffset: Int64 = -1
+        /// Per-record errors (index in the batch, why), for INVALID_RECORD.
+        var recordErrors: [RecordError] = []
+    }
+
+    struct RecordError: Sendable, Equatable {
+        var index: Int32
+        var message: String
     }
 
     /// Appends each entry's records to its partition — the partitions of one request
@@ -68,6 +75,14 @@ extension ReplicaManager {
             purgatory.notify(.partition(entry.partition))
             return AppendResult(errorCode: .none, baseOffset: info.firstOffset, logStartOffset: log.logStartOffset)
         } catch {
+            if case let .recordsWithoutKey(indexes) = error.code {
+                // As Kafka answers it (LogValidator): each record named, the message quoting the first three.
+                let errors = indexes.map {
+                    RecordError(index: $0, message: "Compacted topic cannot accept message without key in topic partition \(entry.partition).")
+                }
+                return AppendResult(errorCode: .invalidRecord, errorMessage: "One or more records have been rejected due to \(errors.count) record errors in total, and only showing the first three errors at most: \(errors.prefix(3).map { "(\($0.index), \($0.message))" })",
+                                    recordErrors: errors)
+            }
             logger.warning("produce to \(entry.partition) failed: \(error)")
             return AppendResult(errorCode: Self.errorCode(for: error), errorMessage: "\(error)")
         }

@@ -40,7 +40,7 @@ final class ReplicaManager: Sendable {
         case .invalidProducerEpoch: .invalidProducerEpoch
         case .invalidBatch: .corruptMessage
         case .batchTooLarge: .messageTooLarge
-        case .invalidAppend: .invalidRecord
+        case .invalidAppend, .recordsWithoutKey: .invalidRecord
         case .offsetOutOfRange: .offsetOutOfRange
         default: .kafkaStorageError
         }

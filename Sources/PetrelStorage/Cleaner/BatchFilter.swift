@@ -45,13 +45,16 @@ struct BatchFilter {
         if batch.baseOffset > map.latestOffset { return .keep }
         let retainDeletes = !batch.hasDeleteHorizon || nowMs < batch.baseTimestamp
         var iterator = try batch.makeRecordIterator(limits: DecodeLimits(batchBytesMax: Int(Int32.max), decompressedBytesMax: Int(Int32.max)))
-        var kept: [Int32] = []  // offset deltas kept
+        // The kept records, as views into the batch (or the iterator's decompressed copy, alive
+        // as long as `iterator`): one decode serves both the decision and the rebuild.
+        var kept: [Record] = []
+        kept.reserveCapacity(Int(batch.recordsCount))
         var total = 0
         var keptTombstones = false
         while let record = try iterator.next() {
             total += 1
             if retains(record, retainDeletes: retainDeletes, counts: &counts) {
-                kept.append(record.offsetDelta)
+                kept.append(record)
                 if record.value == nil { keptTombstones = true }
             }
         }
@@ -66,19 +69,12 @@ struct BatchFilter {
             guard producersLast || batch.nextOffset == groupEnd else { return .drop }
             return .rewrite(RecordBatchBuilder.emptyBatch(like: batch), maxTimestamp: batch.maxTimestamp)
         }
-        // Rebuild from the kept records (a second decode: most batches take the paths above).
         var builder = RecordBatchBuilder(rewriting: batch, deleteHorizonMs: setHorizon ? nowMs &+ deleteRetentionMs : (batch.hasDeleteHorizon ? batch.baseTimestamp : nil))
-        var records = try batch.makeRecordIterator(limits: DecodeLimits(batchBytesMax: Int(Int32.max), decompressedBytesMax: Int(Int32.max)))
-        var next = 0
-        while let record = try records.next(), next < kept.count {
-            if record.offsetDelta == kept[next] {
-                builder.append(copying: record)
-                next += 1
-            }
-        }
+        for record in kept { builder.append(copying: record) }
         builder.keepOffsets(throughDelta: batch.lastOffsetDelta)
         let bytes = try builder.build()
         let maxTimestamp = bytes.withUnsafeBytes { Int64(bigEndian: $0.loadUnaligned(fromByteOffset: RecordBatchLayout.maxTimestampPosition, as: Int64.self)) }
+        withExtendedLifetime(iterator) {}
         return .rewrite(bytes, maxTimestamp: maxTimestamp)
     }
 

@@ -93,7 +93,7 @@ extension Log {
         var full = false
         for (segment, lease) in dirty {
             var batches = SegmentFileBatches(descriptor: lease.descriptor, path: segment.logPath, fileBytes: lease.count, io: io,
-                                             bufferBytes: options.ioBufferBytes)
+                                             bufferBytes: options.ioBufferBytes, verifyingCRC: false)
             while !full {
                 var read = 0
                 let more = try batches.next { (batch, _) throws(StorageError) in

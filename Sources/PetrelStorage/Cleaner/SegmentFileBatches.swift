@@ -16,7 +16,12 @@ struct SegmentFileBatches: ~Copyable {
     /// File position of the next batch.
     private(set) var position = 0
 
-    init(descriptor: Int32, path: String, fileBytes: Int, io: any FileIO, bufferBytes: Int) {
+    /// Whether each batch's CRC32C is checked (the pass that rewrites batches checks them; the
+    /// map's pass need not read them twice).
+    private let verifyingCRC: Bool
+
+    init(descriptor: Int32, path: String, fileBytes: Int, io: any FileIO, bufferBytes: Int, verifyingCRC: Bool = true) {
+        self.verifyingCRC = verifyingCRC
         self.descriptor = descriptor
         self.path = path
         self.fileBytes = fileBytes
@@ -44,7 +49,7 @@ struct SegmentFileBatches: ~Copyable {
         let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[(position - bufferStart)..<(position - bufferStart + size)])
         let batch: RecordBatch
         do throws(FormatError) {
-            batch = try RecordBatch(parsing: bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)))
+            batch = try RecordBatch(parsing: bytes, limits: DecodeLimits(batchBytesMax: Int(Int32.max)), verifyingCRC: verifyingCRC)
         } catch {
             throw StorageError(.corrupt(reason: error.description), path: path, position: Int64(position))
         }

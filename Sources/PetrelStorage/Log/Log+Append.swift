@@ -203,21 +203,18 @@ extension Log {
     /// Kafka's rule for compacted topics (`LogValidator`): every record has a key, since the
     /// cleaner keeps records by key and would drop a keyless one. Refused with INVALID_RECORD.
     private static func requireKeys(_ batch: RecordBatch) throws(StorageError) {
-        var keyless: Int32?
+        var keyless: [Int32] = []
         do throws(FormatError) {
             var records = try batch.makeRecordIterator()
+            var index: Int32 = 0
             while let record = try records.next() {
-                if record.key == nil {
-                    keyless = record.offsetDelta
-                    break
-                }
+                if record.key == nil { keyless.append(index) }
+                index += 1
             }
         } catch {
             throw StorageError(.invalidBatch(error))
         }
-        if let keyless {
-            throw StorageError(.invalidAppend(reason: "compacted topic cannot accept a record without a key (offset delta \(keyless))"))
-        }
+        if !keyless.isEmpty { throw StorageError(.recordsWithoutKey(recordIndexes: keyless)) }
     }
 
     private func enqueueAndWait(_ batches: [ValidatedBatch]) throws(StorageError) -> AppendInfo {
