@@ -16,7 +16,7 @@ from conftest import run
 
 RANDOM_KILLS = 500 if os.environ.get("PETREL_LONG_TESTS") else 50
 STEPS = ["offset-map-built", "cleaned-written", "log-renamed-to-swap", "swap-written", "replaced-segments-deleted", "swap-renamed"]
-KEYS = 3_000
+KEYS = 6_000
 SEGMENT_BYTES = 32_768
 # Far from the passes' clock: tombstones stay, so every key's latest record must be there.
 NOW_MS = 1_000
@@ -33,7 +33,7 @@ class History:
         records = []
         for _ in range(lines):
             key = f"key-{rng.randrange(KEYS)}"
-            value = None if rng.randrange(10) == 0 else f"v{rng.randrange(1 << 30)}-" + "x" * rng.randrange(0, 60)
+            value = None if rng.randrange(10) == 0 else f"v{rng.randrange(1 << 30)}-" + "x" * rng.randrange(100, 400)
             records.append((key, value))
         text = "".join(f"{key}={'DEL' if value is None else value}\n" for key, value in records)
         offsets = run([petrel, "log", "append", "--data-dir", str(data_dir), "--topic", "compacted", "--key-separator", "=",
@@ -94,7 +94,10 @@ def test_sigkill_at_each_swap_step_and_at_random_loses_nothing(petrel, tmp_path)
         left = leftovers(data_dir)
         reopen_and_check(petrel, data_dir, history, f"killed at {step} (left {left})")
 
-    # How long a whole pass takes here, to aim the random kills inside one.
+    # How long a run like the ones killed below takes here (300 new records, then a pass over the
+    # whole log), to aim the random kills inside one, past most of its start-up.
+    assert compact(petrel, data_dir).wait(timeout=120) == 0
+    history.append(petrel, data_dir, rng, 300)
     started = time.monotonic()
     assert compact(petrel, data_dir).wait(timeout=120) == 0
     duration = time.monotonic() - started
@@ -104,7 +107,7 @@ def test_sigkill_at_each_swap_step_and_at_random_loses_nothing(petrel, tmp_path)
     for kill in range(RANDOM_KILLS):
         history.append(petrel, data_dir, rng, 300)
         process = compact(petrel, data_dir)
-        time.sleep(rng.uniform(0.0, duration))
+        time.sleep(rng.uniform(0.2 * duration, 0.9 * duration))
         process.send_signal(signal.SIGKILL)
         if process.wait(timeout=120) == -signal.SIGKILL:
             mid_pass += 1

@@ -28,10 +28,12 @@ extension Log {
         let start = logStartOffset
         return try structureLock.withReadLock { () throws(StorageError) -> CleanableRange in
             let activeBase = segments.last!.baseOffset
-            // A checkpoint outside the log (a truncation, a log deleted and re-created) counts
-            // from the log start again, as Kafka resets it.
+            // A checkpoint below the log start counts from the start; one past the end (the log
+            // was truncated below it) is clamped to the active segment's base, as Kafka clamps
+            // it after a truncation: what was cleaned below that is still clean.
             var firstDirty = checkpoint ?? start
-            if firstDirty < start || firstDirty > end { firstDirty = start }
+            if firstDirty < start { firstDirty = start }
+            if firstDirty > end { firstDirty = max(start, activeBase) }
             // Always a segment boundary: the active segment's base, or a sealed segment's.
             var uncleanable = activeBase
             var lagExceeded = false
