@@ -127,7 +127,7 @@ public struct BrokerConfig: Sendable {
             case "offsets.retention.minutes": groups.offsetsRetentionMs = try setting.int64(in: 1...Int64(Int32.max), times: 60_000)
             case "offsets.retention.check.interval.ms": groups.offsetsRetentionCheckIntervalMs = try setting.int64(in: 1...Int64.max)
             case "log.cleanup.policy":
-                guard let policy = CleanupPolicy(kafkaName: setting.value) else { throw setting.error("must be delete, compact or compact,delete") }
+                guard let policy = CleanupPolicy(kafkaName: setting.value) else { throw setting.error("must be delete, compact, compact,delete or empty") }
                 log.cleanupPolicy = policy
             case "log.cleaner.min.cleanable.ratio": log.minCleanableDirtyRatio = try setting.double(in: 0...1)
             case "log.cleaner.min.compaction.lag.ms": log.minCompactionLagMs = try setting.int64(in: 0...Int64.max)

@@ -261,5 +261,26 @@ import Testing
         #expect(reopened.config.retentionMs == LogConfig().retentionMs)
         try broker.close()
     }
+
+    /// Kafka 4.1 accepts an empty `cleanup.policy` (confluent-kafka-python's
+    /// test_incremental_alter_configs subtracts `delete` from `delete`): neither deletion nor
+    /// compaction applies then.
+    @Test func anEmptyCleanupPolicyKeepsEverything() async throws {
+        let broker = try Broker(config: config())
+        let client = InProcessClient(broker: broker)
+        #expect(try await createTopic(client, "kept", configs: ["retention.ms": "1", "segment.bytes": "1024"]) == .none)
+        let subtracted: IncrementalAlterConfigsResponse = try await client.send(IncrementalAlterConfigsRequest(resources: [
+            .init(resourceType: 2, resourceName: "kept", configs: [.init(name: "cleanup.policy", configOperation: 3, value: "delete")]),
+        ]))
+        #expect(subtracted.responses[0].errorCode == .none, "\(subtracted.responses[0].errorMessage ?? "")")
+        let log = try #require(broker.manager.log(for: TopicPartition(topic: "kept", partition: 0)))
+        #expect(log.config.cleanupPolicy.isEmpty)
+        for index in 0..<50 { _ = try await produce(client, "kept", [("k\(index)", String(repeating: "v", count: 50))]) }
+        #expect(try log.applyRetention(nowMs: Int64.max / 2) == 0, "no retention without delete")
+        let described: DescribeConfigsResponse = try await client.send(DescribeConfigsRequest(
+            resources: [.init(resourceType: 2, resourceName: "kept", configurationKeys: ["cleanup.policy"])]))
+        #expect(described.results[0].configs.first?.value == "")
+        try broker.close()
+    }
 }
 

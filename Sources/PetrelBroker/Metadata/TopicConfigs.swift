@@ -61,7 +61,7 @@ enum TopicConfigs {
             case "flush.ms": flushMs = try number()
             case "cleanup.policy":
                 guard let policy = CleanupPolicy(kafkaName: value) else {
-                    throw Invalid(message: "\(name)=\(value) must be delete, compact or compact,delete")
+                    throw Invalid(message: "\(name)=\(value) must be delete, compact, compact,delete or empty")
                 }
                 config.cleanupPolicy = policy
             case "min.cleanable.dirty.ratio":

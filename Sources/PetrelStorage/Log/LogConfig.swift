@@ -15,16 +15,21 @@ public enum FlushPolicy: Sendable, Equatable {
 
 /// Kafka's `cleanup.policy`: what removes old records from a log. `delete` applies
 /// `retention.ms`/`retention.bytes` to whole segments; `compact` keeps the last record of every
-/// key (the cleaner); both may be set (`compact,delete`).
+/// key (the cleaner); both may be set (`compact,delete`), or neither (the log keeps everything).
 public struct CleanupPolicy: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
     public static let delete = CleanupPolicy(rawValue: 1)
     public static let compact = CleanupPolicy(rawValue: 2)
 
-    /// Kafka's spelling: a comma-separated list of `delete` and `compact`.
+    /// Kafka's spelling: a comma-separated list of `delete` and `compact`; the empty list (Kafka
+    /// 4.1 accepts it) is neither — no segment is ever deleted or compacted.
     public init?(kafkaName: String) {
         var policy: CleanupPolicy = []
+        guard !kafkaName.isEmpty else {
+            self = []
+            return
+        }
         for part in kafkaName.split(separator: ",", omittingEmptySubsequences: false) {
             switch String(part.filter { $0 != " " }) {
             case "delete": policy.insert(.delete)
@@ -119,10 +124,6 @@ public struct LogConfig: Sendable, Equatable {
         guard minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1 else {
             throw StorageError(.invalidConfig(LogConfigProblem(setting: "min.cleanable.dirty.ratio", brokerSetting: "log.cleaner.min.cleanable.ratio",
                                                                value: String(minCleanableDirtyRatio), requirement: "must be in [0, 1] (Kafka's range)")))
-        }
-        guard !cleanupPolicy.isEmpty else {
-            throw StorageError(.invalidConfig(LogConfigProblem(setting: "cleanup.policy", brokerSetting: "log.cleanup.policy",
-                                                               value: "", requirement: "must be delete, compact or both")))
         }
         // The queue admits one append whatever its size when empty, so any positive bound works.
         try check("appendQueueBytesMax", "appendQueueBytesMax", appendQueueBytesMax, 1...Int.max, "Petrel's own setting")
