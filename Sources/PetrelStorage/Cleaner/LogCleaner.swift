@@ -127,8 +127,13 @@ public final class LogCleaner: @unchecked Sendable {
         var best: (partition: TopicPartition, log: Log, ratio: Double)?
         for (partition, log) in candidates.sorted(by: { $0.key < $1.key }) {
             guard !snapshot.inProgress.contains(partition), snapshot.paused[partition, default: 0] == 0,
-                  snapshot.stats.uncleanable[partition] == nil,
-                  let range = try? log.cleanableRange(checkpoint: snapshot.checkpoints[partition], nowMs: nowMs) else { continue }
+                  snapshot.stats.uncleanable[partition] == nil else { continue }
+            let range: CleanableRange
+            do throws(StorageError) { range = try log.cleanableRange(checkpoint: snapshot.checkpoints[partition], nowMs: nowMs) } catch {
+                // Its segments cannot be read: uncleanable until restart, as a failed pass makes it.
+                condition.withLock { state.stats.uncleanable[partition] = error.description }
+                continue
+            }
             let horizonPassed = snapshot.deleteHorizons[partition].map { nowMs >= $0 } ?? false
             let eligible = range.cleanableBytes > 0 && (range.dirtyRatio > log.config.minCleanableDirtyRatio || range.maxCompactionLagExceeded)
             guard eligible || (horizonPassed && range.cleanBytes > 0) else { continue }
