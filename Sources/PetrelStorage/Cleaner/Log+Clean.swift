@@ -92,40 +92,56 @@ extension Log {
         defer { for (_, lease) in dirty { lease.release() } }
         var full = false
         for (segment, lease) in dirty {
-            var batches = SegmentFileBatches(descriptor: lease.descriptor, path: segment.logPath, fileBytes: lease.count, io: io,
-                                             bufferBytes: options.ioBufferBytes, verifyingCRC: false)
-            while !full {
-                var read = 0
-                let more = try batches.next { (batch, _) throws(StorageError) in
-                    read = batch.sizeBytes
-                    guard batch.lastOffset >= range.firstDirtyOffset, batch.baseOffset < range.firstUncleanableOffset else { return }
-                    if !batch.isControl {
-                        do throws(FormatError) {
-                            var records = try batch.makeRecordIterator(limits: DecodeLimits(batchBytesMax: Int(Int32.max), decompressedBytesMax: Int(Int32.max)))
-                            while let record = try records.next() {
-                                guard record.offset >= range.firstDirtyOffset, let key = record.key else { continue }
-                                guard map.put(KeyDigest(key), offset: record.offset) else {
-                                    full = true
-                                    return
-                                }
-                                map.latestOffset = record.offset
+            // The map's read skips the CRC: the rewrite checks every batch it writes from.
+            result.dirtyBytesRead += try forEachBatch(of: segment, lease: lease, verifyingCRC: false, generation: generation,
+                                                      options: options) { (batch, _) throws(StorageError) in
+                guard batch.lastOffset >= range.firstDirtyOffset, batch.baseOffset < range.firstUncleanableOffset else { return true }
+                if !batch.isControl {
+                    do throws(FormatError) {
+                        var records = try batch.makeRecordIterator(limits: DecodeLimits(batchBytesMax: Int(Int32.max), decompressedBytesMax: Int(Int32.max)))
+                        while let record = try records.next() {
+                            guard record.offset >= range.firstDirtyOffset, let key = record.key else { continue }
+                            guard map.put(KeyDigest(key), offset: record.offset) else {
+                                full = true
+                                return false
                             }
-                        } catch {
-                            throw StorageError(.corrupt(reason: error.description), path: segment.logPath, offset: batch.baseOffset)
+                            map.latestOffset = record.offset
                         }
+                    } catch {
+                        throw StorageError(.corrupt(reason: error.description), path: segment.logPath, offset: batch.baseOffset)
                     }
-                    map.latestOffset = batch.lastOffset
                 }
-                guard more else { break }
-                result.dirtyBytesRead += Int64(read)
-                options.throttle?.consume(bytes: read)
-                if cleaningGeneration.load(ordering: .acquiring) != generation { throw CleaningAborted(reason: "the log was truncated or closed") }
+                map.latestOffset = batch.lastOffset
+                return true
             }
             if full { break }
         }
         result.offsetMapFilled = full
         result.endOffset = full ? map.latestOffset + 1 : range.firstUncleanableOffset
         if !full { map.latestOffset = range.firstUncleanableOffset - 1 }
+    }
+
+    /// Calls `body` with each batch of a leased segment, in order, and its file position, holding
+    /// the pass to its throttle and giving up when the log was truncated or closed meanwhile;
+    /// `body` returns false to stop before the segment's end. Returns the bytes read.
+    func forEachBatch(of segment: Segment, lease: SegmentLease, verifyingCRC: Bool, generation: UInt64, options: CleaningOptions,
+                      _ body: (RecordBatch, Int) throws(StorageError) -> Bool) throws -> Int64 {
+        var batches = SegmentFileBatches(descriptor: lease.descriptor, path: segment.logPath, fileBytes: lease.count, io: io,
+                                         bufferBytes: options.ioBufferBytes, verifyingCRC: verifyingCRC)
+        var bytesRead: Int64 = 0
+        var goOn = true
+        while goOn {
+            var read = 0
+            let more = try batches.next { (batch, position) throws(StorageError) in
+                read = batch.sizeBytes
+                goOn = try body(batch, position)
+            }
+            guard more else { break }
+            bytesRead += Int64(read)
+            options.throttle?.consume(bytes: read)
+            if cleaningGeneration.load(ordering: .acquiring) != generation { throw CleaningAborted(reason: "the log was truncated or closed") }
+        }
+        return bytesRead
     }
 
     /// The sealed segments wholly below `endOffset`, in groups whose total size stays within

@@ -24,30 +24,20 @@ extension Log {
         var written: (sizeBytes: Int, largest: (timestamp: Int64, offset: Int64))
         do {
             for ((segment, _), lease) in zip(group, leases) {
-                var batches = SegmentFileBatches(descriptor: lease.descriptor, path: segment.logPath, fileBytes: lease.count, io: io,
-                                                 bufferBytes: options.ioBufferBytes)
-                var more = true
-                while more {
-                    var read = 0
-                    more = try batches.next { (batch, position) throws(StorageError) in
-                        read = batch.sizeBytes
-                        let outcome: BatchFilter.Outcome
-                        do throws(FormatError) { outcome = try filter.decision(for: batch, groupEnd: groupEnd, counts: &counts) } catch {
-                            throw StorageError(.corrupt(reason: error.description), path: segment.logPath, position: Int64(position),
-                                               offset: batch.baseOffset)
-                        }
-                        switch outcome {
-                        case .keep: try writer.write(batch.bytes, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
-                        case let .rewrite(bytes, maxTimestamp):
-                            try writer.write(bytes, lastOffset: batch.lastOffset, maxTimestamp: maxTimestamp)
-                        case .drop: break
-                        }
+                result.bytesRead += try forEachBatch(of: segment, lease: lease, verifyingCRC: true, generation: generation,
+                                                     options: options) { (batch, position) throws(StorageError) in
+                    let outcome: BatchFilter.Outcome
+                    do throws(FormatError) { outcome = try filter.decision(for: batch, groupEnd: groupEnd, counts: &counts) } catch {
+                        throw StorageError(.corrupt(reason: error.description), path: segment.logPath, position: Int64(position),
+                                           offset: batch.baseOffset)
                     }
-                    result.bytesRead += Int64(read)
-                    options.throttle?.consume(bytes: read)
-                    if cleaningGeneration.load(ordering: .acquiring) != generation {
-                        throw CleaningAborted(reason: "the log was truncated or closed")
+                    switch outcome {
+                    case .keep: try writer.write(batch.bytes, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+                    case let .rewrite(bytes, maxTimestamp):
+                        try writer.write(bytes, lastOffset: batch.lastOffset, maxTimestamp: maxTimestamp)
+                    case .drop: break
                     }
+                    return true
                 }
             }
             written = try writer.finish()
@@ -74,21 +64,15 @@ extension Log {
         result.groupsSwapped += 1
     }
 
-    /// The three files of the cleaner's output for `base` with `suffix`.
-    private func cleanerOutputPaths(base: Int64, suffix: String) -> [String] {
-        [SegmentFiles.logPath(directory, base), SegmentFiles.offsetIndexPath(directory, base), SegmentFiles.timeIndexPath(directory, base)]
-            .map { $0 + suffix }
-    }
-
     private func removeCleanerOutput(base: Int64, suffix: String) throws(StorageError) {
-        for path in cleanerOutputPaths(base: base, suffix: suffix) where io.exists(path) { try io.unlink(path) }
+        for path in SegmentFiles.files(directory, base, marker: suffix) where io.exists(path) { try io.unlink(path) }
     }
 
     /// Renames the output's files, the log first (as Kafka's `changeFileSuffixes`): a crash
     /// between the renames leaves a `.cleaned` index beside the `.log.swap`, which start-up
     /// takes for a swap not yet decided and rolls back.
     private func renameCleanerOutput(base: Int64, from: String, to: String, hooks: CleanerHooks?) throws(StorageError) {
-        let paths = cleanerOutputPaths(base: base, suffix: "")
+        let paths = SegmentFiles.files(directory, base)
         for (index, path) in paths.enumerated() {
             try io.rename(path + from, to: path + to)
             if index == 0 && to == SegmentFiles.swapSuffix { try hooks?.atStep(.logRenamedToSwap, base) }
@@ -110,7 +94,7 @@ extension Log {
             do {
                 for segment in old { try segment.deleteFiles() }
                 try hooks?.atStep(.replacedSegmentsDeleted, replacement.baseOffset)
-                for path in cleanerOutputPaths(base: replacement.baseOffset, suffix: "") {
+                for path in SegmentFiles.files(directory, replacement.baseOffset) {
                     try io.rename(path + SegmentFiles.swapSuffix, to: path)
                 }
                 try io.fsyncDirectory(directory)

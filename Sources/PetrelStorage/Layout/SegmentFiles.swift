@@ -42,11 +42,24 @@ public enum SegmentFiles {
         return Int64(stem)
     }
 
-    /// The base offset of a segment's file kept under `marker` (`<base>.log.swap` → base for
-    /// `.swap`), or nil when `name` is not `<segment log name><marker>`.
-    public static func baseOffset(ofLogFileMarked name: String, _ marker: String) -> Int64? {
+    /// The suffixes of a segment's files: its log and its three indexes.
+    public static let segmentFileSuffixes = [logSuffix, offsetIndexSuffix, timeIndexSuffix, transactionIndexSuffix]
+
+    /// The log, offset index and time index of segment `baseOffset` (the files a segment is made
+    /// and removed with), each followed by `marker` (`.cleaned` while the cleaner writes them).
+    public static func files(_ directory: String, _ baseOffset: Int64, marker: String = "") -> [String] {
+        [logPath(directory, baseOffset), offsetIndexPath(directory, baseOffset), timeIndexPath(directory, baseOffset)].map { $0 + marker }
+    }
+
+    /// The base offset of one of a segment's files kept under `marker` (`<base>.log.swap`,
+    /// `<base>.index.cleaned` → base), or nil when `name` is not `<segment file name><marker>`.
+    public static func baseOffset(ofMarked name: String, _ marker: String) -> Int64? {
         guard name.hasSuffix(marker) else { return nil }
-        return baseOffset(ofFile: String(name.dropLast(marker.count)), suffix: logSuffix)
+        let inner = String(name.dropLast(marker.count))
+        for suffix in segmentFileSuffixes {
+            if let base = baseOffset(ofFile: inner, suffix: suffix) { return base }
+        }
+        return nil
     }
 
     /// Whether start-up removes `name` as a leftover: a file already scheduled for deletion, an

@@ -29,9 +29,9 @@ public struct SwapRecovery: Sendable, Equatable {
         for name in names {
             if name.hasSuffix(SegmentFiles.cleanedSuffix) {
                 discarded.append(name)
-                if let base = Self.baseOffset(ofMarked: name, SegmentFiles.cleanedSuffix) { cleanedBases.append(base) }
+                if let base = SegmentFiles.baseOffset(ofMarked: name, SegmentFiles.cleanedSuffix) { cleanedBases.append(base) }
             } else if name.hasSuffix(SegmentFiles.swapSuffix) {
-                if let base = Self.baseOffset(ofMarked: name, SegmentFiles.swapSuffix) { swaps.append((name, base)) }
+                if let base = SegmentFiles.baseOffset(ofMarked: name, SegmentFiles.swapSuffix) { swaps.append((name, base)) }
                 else { discarded.append(name) }
             }
         }
@@ -50,28 +50,17 @@ public struct SwapRecovery: Sendable, Equatable {
     /// files whose base offset is in `[base, max(nextOffset, base + 1))`.
     public static func replacedFiles(names: [String], swapBase base: Int64, nextOffset: Int64) -> [String] {
         let range = base..<max(nextOffset, base + 1)
-        let suffixes = [SegmentFiles.logSuffix, SegmentFiles.offsetIndexSuffix, SegmentFiles.timeIndexSuffix, SegmentFiles.transactionIndexSuffix]
         return names.filter { name in
-            suffixes.contains { suffix in SegmentFiles.baseOffset(ofFile: name, suffix: suffix).map(range.contains) ?? false }
+            SegmentFiles.segmentFileSuffixes.contains { suffix in SegmentFiles.baseOffset(ofFile: name, suffix: suffix).map(range.contains) ?? false }
         }.sorted()
     }
 
     /// The `.swap` files of the swap at `base` (log and indexes), as renames to their final names.
     public static func renames(names: [String], swapBase base: Int64) -> [(from: String, to: String)] {
         let prefix = SegmentFiles.prefix(base)
-        return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(SegmentFiles.swapSuffix) && baseOffset(ofMarked: $0, SegmentFiles.swapSuffix) == base }
+        return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(SegmentFiles.swapSuffix) && SegmentFiles.baseOffset(ofMarked: $0, SegmentFiles.swapSuffix) == base }
             .sorted()
             .map { ($0, String($0.dropLast(SegmentFiles.swapSuffix.count))) }
-    }
-
-    /// The base offset of `<segment file><marker>` for any of a segment's file kinds.
-    static func baseOffset(ofMarked name: String, _ marker: String) -> Int64? {
-        guard name.hasSuffix(marker) else { return nil }
-        let inner = String(name.dropLast(marker.count))
-        for suffix in [SegmentFiles.logSuffix, SegmentFiles.offsetIndexSuffix, SegmentFiles.timeIndexSuffix, SegmentFiles.transactionIndexSuffix] {
-            if let base = SegmentFiles.baseOffset(ofFile: inner, suffix: suffix) { return base }
-        }
-        return nil
     }
 }
 

@@ -563,10 +563,8 @@ final class Segment: @unchecked Sendable {
 
     /// Removes the files of segment `baseOffset` that exist (a segment half created by a failed roll).
     static func removeFiles(directory: String, baseOffset: Int64, io: any FileIO, fileSuffix: String = "") throws(StorageError) {
-        let paths = [SegmentFiles.logPath(directory, baseOffset), SegmentFiles.offsetIndexPath(directory, baseOffset),
-                     SegmentFiles.timeIndexPath(directory, baseOffset)].map { $0 + fileSuffix }
         var removed = false
-        for path in paths where io.exists(path) {
+        for path in SegmentFiles.files(directory, baseOffset, marker: fileSuffix) where io.exists(path) {
             try io.unlink(path)
             removed = true
         }
