@@ -45,7 +45,7 @@ struct ConfigDescriptions: Sendable {
         let log = topics.logConfig(of: name)
         let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
         // (topic name, the broker setting it defaults to, effective value, ConfigType)
-        let effective: [(String, String?, String, Int8)] = [
+        let effective: [(String, String, String, Int8)] = [
             ("cleanup.policy", "log.cleanup.policy", log.cleanupPolicy.description, 7),
             ("compression.type", "compression.type", "producer", 2),
             ("delete.retention.ms", "log.cleaner.delete.retention.ms", String(log.deleteRetentionMs), 5),
@@ -66,7 +66,7 @@ struct ConfigDescriptions: Sendable {
         ]
         let dynamic = settings.dynamic
         var entries = effective.map { name, brokerName, value, type in
-            let source: Int8 = overrides[name] != nil ? 1 : brokerName.map { self.source(ofBrokerSetting: $0, dynamic) } ?? 5
+            let source: Int8 = overrides[name] != nil ? 1 : self.source(ofBrokerSetting: brokerName, dynamic)
             return Entry(name: name, value: overrides[name] ?? value, source: source, type: type)
         }
         for (name, value) in overrides.sorted(by: { $0.key < $1.key }) where !effective.contains(where: { $0.0 == name }) {
@@ -80,56 +80,55 @@ struct ConfigDescriptions: Sendable {
     var broker: [Entry] {
         let running = settings.effective
         let dynamic = settings.dynamic
-        let config = running
         let log = running.log
         let (flushMessages, flushMs) = Self.flushSettings(log.flushPolicy)
         let listed: [(String, String, Int8)] = [
             ("advertised.listeners", "PLAINTEXT://\(advertisedHost):\(advertisedPort)", 7),
-            ("auto.create.topics.enable", String(config.autoCreateTopics), 1),
-            ("broker.id", String(config.nodeId), 3),
-            ("connections.max.idle.ms", String(config.connectionsIdleMsMax), 5),
-            ("fetch.max.bytes", String(config.fetchBytesMax), 3),
-            ("group.initial.rebalance.delay.ms", String(config.groups.initialRebalanceDelayMs), 3),
-            ("group.max.session.timeout.ms", String(config.groups.maxSessionTimeoutMs), 3),
-            ("group.max.size", String(config.groups.maxGroupSize), 3),
-            ("group.min.session.timeout.ms", String(config.groups.minSessionTimeoutMs), 3),
-            ("listeners", "PLAINTEXT://\(config.host):\(config.port)", 7),
-            ("log.cleaner.backoff.ms", String(config.cleaner.backoffMs), 5),
-            ("log.cleaner.dedupe.buffer.size", String(config.cleaner.dedupeBufferBytes), 5),
+            ("auto.create.topics.enable", String(running.autoCreateTopics), 1),
+            ("broker.id", String(running.nodeId), 3),
+            ("connections.max.idle.ms", String(running.connectionsIdleMsMax), 5),
+            ("fetch.max.bytes", String(running.fetchBytesMax), 3),
+            ("group.initial.rebalance.delay.ms", String(running.groups.initialRebalanceDelayMs), 3),
+            ("group.max.session.timeout.ms", String(running.groups.maxSessionTimeoutMs), 3),
+            ("group.max.size", String(running.groups.maxGroupSize), 3),
+            ("group.min.session.timeout.ms", String(running.groups.minSessionTimeoutMs), 3),
+            ("listeners", "PLAINTEXT://\(running.host):\(running.port)", 7),
+            ("log.cleaner.backoff.ms", String(running.cleaner.backoffMs), 5),
+            ("log.cleaner.dedupe.buffer.size", String(running.cleaner.dedupeBufferBytes), 5),
             ("log.cleaner.delete.retention.ms", String(log.deleteRetentionMs), 5),
-            ("log.cleaner.enable", String(config.cleaner.enabled), 1),
-            ("log.cleaner.io.buffer.size", String(config.cleaner.ioBufferBytes), 3),
-            ("log.cleaner.io.max.bytes.per.second", config.cleaner.ioMaxBytesPerSecond.map { String($0) } ?? String(Double.greatestFiniteMagnitude), 6),
+            ("log.cleaner.enable", String(running.cleaner.enabled), 1),
+            ("log.cleaner.io.buffer.size", String(running.cleaner.ioBufferBytes), 3),
+            ("log.cleaner.io.max.bytes.per.second", running.cleaner.ioMaxBytesPerSecond.map { String($0) } ?? String(Double.greatestFiniteMagnitude), 6),
             ("log.cleaner.max.compaction.lag.ms", String(log.maxCompactionLagMs), 5),
             ("log.cleaner.min.cleanable.ratio", String(log.minCleanableDirtyRatio), 6),
             ("log.cleaner.min.compaction.lag.ms", String(log.minCompactionLagMs), 5),
-            ("log.cleaner.threads", String(config.cleaner.threads), 3),
+            ("log.cleaner.threads", String(running.cleaner.threads), 3),
             ("log.cleanup.policy", log.cleanupPolicy.description, 7),
-            ("log.dirs", config.dataDirectory, 2),
+            ("log.dirs", running.dataDirectory, 2),
             ("log.flush.interval.messages", flushMessages, 5),
             ("log.flush.interval.ms", flushMs, 5),
             ("log.index.interval.bytes", String(log.indexIntervalBytes), 3),
             ("log.index.size.max.bytes", String(log.segmentIndexBytes), 3),
             ("log.retention.bytes", String(log.retentionBytes), 5),
-            ("log.retention.check.interval.ms", String(config.retentionCheckIntervalMs), 5),
+            ("log.retention.check.interval.ms", String(running.retentionCheckIntervalMs), 5),
             ("log.retention.ms", String(log.retentionMs), 5),
             ("log.roll.ms", String(log.segmentMs), 5),
             ("log.segment.bytes", String(log.segmentBytes), 3),
-            ("max.broker.partitions", String(config.brokerPartitionsMax), 3),
-            ("max.connections", String(config.connectionsMax), 3),
-            ("max.connections.per.ip", String(config.connectionsPerIpMax), 3),
+            ("max.broker.partitions", String(running.brokerPartitionsMax), 3),
+            ("max.connections", String(running.connectionsMax), 3),
+            ("max.connections.per.ip", String(running.connectionsPerIpMax), 3),
             ("message.max.bytes", String(log.maxMessageBytes), 3),
-            ("node.id", String(config.nodeId), 3),
-            ("num.partitions", String(config.numPartitions), 3),
-            ("offset.metadata.max.bytes", String(config.groups.offsetMetadataMaxBytes), 3),
-            ("offsets.retention.check.interval.ms", String(config.groups.offsetsRetentionCheckIntervalMs), 5),
-            ("offsets.retention.minutes", String(config.groups.offsetsRetentionMs / 60_000), 3),
-            ("offsets.topic.num.partitions", String(config.groups.offsetsTopicPartitions), 3),
-            ("petrel.max.partitions.per.request", String(config.requestPartitionsMax), 3),
-            ("petrel.storage.queued.jobs.max", String(config.storageQueuedJobsMax), 3),
-            ("petrel.storage.threads", String(config.storageThreads), 3),
-            ("queued.max.request.bytes", config.queuedRequestBytesMax == Int.max ? "-1" : String(config.queuedRequestBytesMax), 5),
-            ("socket.request.max.bytes", String(config.requestBytesMax), 3),
+            ("node.id", String(running.nodeId), 3),
+            ("num.partitions", String(running.numPartitions), 3),
+            ("offset.metadata.max.bytes", String(running.groups.offsetMetadataMaxBytes), 3),
+            ("offsets.retention.check.interval.ms", String(running.groups.offsetsRetentionCheckIntervalMs), 5),
+            ("offsets.retention.minutes", String(running.groups.offsetsRetentionMs / 60_000), 3),
+            ("offsets.topic.num.partitions", String(running.groups.offsetsTopicPartitions), 3),
+            ("petrel.max.partitions.per.request", String(running.requestPartitionsMax), 3),
+            ("petrel.storage.queued.jobs.max", String(running.storageQueuedJobsMax), 3),
+            ("petrel.storage.threads", String(running.storageThreads), 3),
+            ("queued.max.request.bytes", running.queuedRequestBytesMax == Int.max ? "-1" : String(running.queuedRequestBytesMax), 5),
+            ("socket.request.max.bytes", String(running.requestBytesMax), 3),
         ]
         var entries = listed.map {
             Entry(name: $0.0, value: $0.1, readOnly: !DynamicBrokerSettings.applied.contains($0.0), source: source(ofBrokerSetting: $0.0, dynamic), type: $0.2)
